@@ -1,0 +1,68 @@
+"""Audio at the edges: read any WAV/FLAC into mono float32 at a target rate, write WAVs.
+
+Inside the project audio is always a mono float32 numpy array in [-1, 1] plus its
+sample rate; this module is the only place that knows about files and formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .errors import AudioFileError
+
+STT_RATE = 16_000  # what Whisper wants
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # mono float32
+    rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.rate
+
+    def resampled(self, rate: int) -> "Audio":
+        if rate == self.rate:
+            return self
+        out = soxr.resample(self.samples, self.rate, rate).astype(np.float32)
+        return Audio(out, rate)
+
+
+def read_audio(path: str | Path, rate: int | None = STT_RATE) -> Audio:
+    """Read a WAV/FLAC/OGG file, mix to mono and resample (None keeps the file's rate)."""
+    path = Path(path)
+    try:
+        data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except FileNotFoundError:
+        raise AudioFileError(f"Audio file {path} does not exist.", hint="check the path") from None
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise AudioFileError(
+            f"Audio file {path} cannot be read as audio ({exc}).",
+            hint="use WAV or FLAC; re-export or re-record the file",
+        ) from None
+    if data.size == 0:
+        raise AudioFileError(f"Audio file {path} holds no samples.", hint="re-record the file")
+    audio = Audio(data.mean(axis=1).astype(np.float32), int(file_rate))
+    return audio.resampled(rate) if rate else audio
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
+    """Write 16-bit PCM WAV (mono 1-D or multi-channel 2-D frames x channels)."""
+    sf.write(str(path), np.clip(samples, -1.0, 1.0), rate, subtype="PCM_16")
+
+
+def mix_stereo(agent: list[tuple[float, Audio]], customer: list[tuple[float, Audio]], rate: int) -> np.ndarray:
+    """Place clips on one timeline: agent on the left channel, customer on the right."""
+    sides = [[(int(t * rate), a.resampled(rate).samples) for t, a in side] for side in (agent, customer)]
+    end = max((i + len(s) for side in sides for i, s in side), default=0)
+    out = np.zeros((end, 2), dtype=np.float32)
+    for channel, side in enumerate(sides):
+        for i, s in side:
+            out[i : i + len(s), channel] += s
+    return out

@@ -1,0 +1,1 @@
+"""Line generators for the customer: `scripted` (offline default) and `llm`."""
