@@ -28,6 +28,10 @@ STOPWORDS = frozenset(
 )
 
 
+# How a paraphrase usually starts; with it, two shared content words are enough.
+PARAPHRASE_LEAD = re.compile(r"^(?:okay,? |right,? |alright,? )?(?:so|just to confirm|if i understand)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Behaviour:
     id: str
@@ -101,7 +105,7 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
 def detect(text: str, previous: str = "", behaviours: dict[str, Behaviour] | None = None) -> list[Detection]:
     """All behaviours in one agent turn, in behaviour-file order, first trigger each.
 
-    `previous` is the caller's turn just before it (for paraphrase overlap).
+    `previous` is what the caller has said so far (for paraphrase overlap).
     """
     behaviours = behaviours or load_behaviours()
     text = normalise(text)
@@ -128,7 +132,7 @@ def detect(text: str, previous: str = "", behaviours: dict[str, Behaviour] | Non
             found.append(Detection(b.id, q.group(0).strip(), q.start(), q.end()))
         if b.id == "paraphrases" and previous and not any(d.behaviour == b.id for d in found):
             shared = _overlap(text, previous)
-            if len(shared) >= 3:
+            if len(shared) >= 3 or (len(shared) >= 2 and PARAPHRASE_LEAD.match(text)):
                 found.append(Detection(b.id, " ".join(shared)))
     return found
 

@@ -96,8 +96,8 @@ class Customer:
         return self.engine.mood
 
     def respond(self, agent_text: str, timing_behaviours: list[str] = ()) -> CustomerReply:
-        previous = next((t for s, t in reversed(self.history) if s == "customer"), "")
-        detections = tuple(detect(agent_text, previous)) + tuple(Detection(b, "") for b in timing_behaviours)
+        caller_so_far = " ".join(t for s, t in self.history if s == "customer")
+        detections = tuple(detect(agent_text, caller_so_far)) + tuple(Detection(b, "") for b in timing_behaviours)
         behaviours = [d.behaviour for d in detections]
         first = not any(s == "customer" for s, _ in self.history)
         update = self.engine.react(behaviours)

@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Annotated
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .behaviours import BEHAVIOUR_IDS
 from .errors import NotFoundError
 from .yamlfile import load_model
 
@@ -39,6 +42,19 @@ Situation = Literal[
     "interrupted",    # the agent talked over the customer
 ]
 SITUATIONS: tuple[str, ...] = Situation.__args__  # type: ignore[attr-defined]
+
+
+def _known_behaviour(value: str) -> str:
+    if value not in BEHAVIOUR_IDS:
+        import difflib
+
+        close = difflib.get_close_matches(value, sorted(BEHAVIOUR_IDS), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(sorted(BEHAVIOUR_IDS))}"
+        raise ValueError(f"unknown behaviour '{value}' ({hint})")
+    return value
+
+
+BehaviourId = Annotated[str, AfterValidator(_known_behaviour)]
 
 
 class _Strict(BaseModel):
@@ -69,6 +85,10 @@ class Scenario(_Strict):
         description="Promises that cannot be kept; an agent making them is making a false promise.",
     )
     facts: list[Fact] = Field(default_factory=list)
+    vocabulary: list[str] = Field(
+        default_factory=list,
+        description="Names and words of this case the agent will say (helps speech recognition), e.g. 'refund'.",
+    )
 
 
 class Mood(_Strict):
@@ -86,11 +106,11 @@ class Mood(_Strict):
     resistance: float = Field(
         1.0, ge=0.2, le=3, description="How much good handling it takes: calming effects are divided by this."
     )
-    needs_resolution: list[str] = Field(
+    needs_resolution: list[BehaviourId] = Field(
         default_factory=lambda: ["gives_timeline"],
         description="Behaviours of which at least one must have happened before the customer accepts.",
     )
-    reactions: dict[str, float] = Field(
+    reactions: dict[BehaviourId, float] = Field(
         description="Agent behaviour id -> change in frustration (negative calms, positive angers)."
     )
     bands: tuple[float, float] = Field(
@@ -145,15 +165,6 @@ class Persona(_Strict):
         if missing:
             raise ValueError(f"needs lines for: {', '.join(missing)}")
         return lines
-
-    @model_validator(mode="after")
-    def _known_behaviours(self) -> "Persona":
-        from .behaviours import BEHAVIOUR_IDS
-
-        unknown = [b for b in [*self.mood.reactions, *self.mood.needs_resolution] if b not in BEHAVIOUR_IDS]
-        if unknown:
-            raise ValueError(f"mood names unknown behaviours {unknown} (known: {', '.join(sorted(BEHAVIOUR_IDS))})")
-        return self
 
     def lines_for(self, situation: str, band: Band) -> list[str]:
         """Authored lines for a situation, falling back to the nearest band that has some."""

@@ -104,7 +104,7 @@ def load_model(path: str | Path, model: type[M], text: str | None = None) -> M:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = tuple(p for p in err["loc"] if p != "[key]")
             line = next((lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in lines), None)
             field = ".".join(str(p) for p in loc)
             problems.append(ValidationProblem(file, line, field, _describe(model, err)))

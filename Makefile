@@ -1,0 +1,33 @@
+# voicetrainer: `make demo` sets up and holds an offline mock call; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-out/angry_refund_good
+
+.PHONY: setup setup-test demo test bench clean
+
+$(STAMP): pyproject.toml
+	scripts/system-deps.sh run
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[piper,test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+setup-test: setup
+	scripts/system-deps.sh test
+
+demo: setup
+	rm -rf $(DEMO_OUT)
+	$(BIN)/voicetrainer call --persona angry_refund --caller scripted \
+	  --agent-audio tests/fixtures/calls/angry_refund_good --out $(DEMO_OUT)
+
+test: setup-test
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/latency.py
+
+clean:
+	rm -rf $(VENV) demo-out sessions .pytest_cache

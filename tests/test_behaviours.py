@@ -1,0 +1,61 @@
+"""Behaviour detection: phrase families, negation, quoting, paraphrase overlap."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicetrainer.behaviours import BEHAVIOUR_IDS, detect
+
+
+def ids(text: str, previous: str = "") -> set[str]:
+    return {d.behaviour for d in detect(text, previous)}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I'm so sorry, I can hear how frustrating this has been.", {"apologises", "acknowledges_feelings"}),
+        ("I'll take care of this myself.", {"takes_ownership"}),
+        ("You'll see the refund within 3 to 5 business days.", {"gives_timeline", "summarises"}),
+        ("I can't do anything about that.", {"says_cant"}),
+        ("That's our policy.", {"cites_policy"}),
+        ("That's not my department.", {"blames_others"}),
+        ("You need to calm down.", {"dismissive"}),
+        ("I promise it'll be in your account today.", {"false_promise"}),
+        ("Could you tell me your order number?", {"asks_question"}),
+        ("Please don't use that language, or I will have to end this call.", {"sets_boundary"}),
+        ("Let me transfer you to my supervisor, who can approve that.", {"escalates"}),
+        ("Is there anything else I can help you with?", {"checks_needs", "asks_question"}),
+        ("Thank you for your patience, Dana. Have a good evening.", {"closes_call"}),
+    ],
+)
+def test_phrase_families(text, expected):
+    assert expected <= ids(text)
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("I can help you with that.", "says_cant"),  # "I can" is not "I can't"
+        ("I can't wait to get this sorted for you.", "says_cant"),
+        ("I'll take care of it right away.", "closes_call"),  # "take care of" is not "take care"
+        ("Have a good evening.", "greeting"),
+        ('You said the last agent told you "that\'s our policy".', "cites_policy"),  # quoting
+        ("I can't accept that kind of language.", "says_cant"),
+        ("Let me look into the scanner issue.", "rude"),  # word boundaries, not substrings
+    ],
+)
+def test_negation_quoting_and_word_boundaries(text, absent):
+    assert absent not in ids(text)
+
+
+def test_paraphrase_by_overlap_with_the_callers_words():
+    caller = "I returned the espresso machine on October 28th and the refund never arrived."
+    agent = "So the espresso machine went back on October 28th and the refund still hasn't arrived."
+    assert "paraphrases" in ids(agent, caller)
+    assert "paraphrases" not in ids("Okay, let me check.", caller)
+
+
+def test_every_id_used_by_detection_is_declared():
+    text = "Hello, I'm sorry, I can't, that's policy, not my department, calm down, I promise."
+    assert ids(text) <= BEHAVIOUR_IDS

@@ -1,0 +1,107 @@
+"""The LLM line generator: any OpenAI-compatible chat server through the `openai` client.
+
+The system prompt is rendered from `prompts/customer.j2` with the persona, the current
+mood and what just moved it, and the persona's authored lines as style examples. Replies
+are streamed and sanitized. Errors surface as LLMError; the Customer falls back to a
+scripted line and the call loop journals the failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import jinja2
+
+from ..config import LLMSettings
+from ..customer import ReplyContext
+from ..errors import DependencyMissingError, LLMError
+from ..personas import PACKAGE_ROOT
+from .sanitize import sanitize
+
+DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"
+
+SITUATION_GUIDE = {
+    "opening": "Answer the agent's greeting by explaining why you are calling, in your current mood.",
+    "venting": "Keep pressing your problem; nothing the agent said has helped yet.",
+    "answering": "Answer the agent's question with the fact they asked for, in your current mood.",
+    "dismissed": "React to being brushed off (an excuse, 'I can't', policy, blame or 'calm down').",
+    "acknowledged": "The agent showed they listened or took charge; soften a little but still want it fixed.",
+    "accepting": "Accept the resolution the agent offered; say what you are holding them to.",
+    "satisfied": "You are satisfied; reply briefly and politely.",
+    "hanging_up": "You have had enough: say so and end the call.",
+    "boundary": "The agent asked you to mind your language; react in character.",
+    "supervisor": "Demand a supervisor or manager.",
+    "escalated": "The agent offered to escalate or transfer you; react and say what you expect.",
+    "goodbye": "Say goodbye briefly.",
+    "idle": "The agent has gone silent; check whether they are still there.",
+    "interrupted": "The agent talked over you; react.",
+}
+
+
+def _openai():
+    try:
+        import openai
+    except ImportError:
+        raise DependencyMissingError("The openai package is not installed.", hint="pip install openai") from None
+    return openai
+
+
+class LLMGenerator:
+    """Streams one customer reply per agent turn from a chat-completions endpoint."""
+
+    def __init__(self, settings: LLMSettings, prompts_dir: Path | None = None, client=None):
+        openai = _openai()
+        self.settings = settings
+        self.name = f"llm:{settings.model_name}"
+        self._client = client or openai.OpenAI(
+            base_url=settings.base_url,
+            api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+        )
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(prompts_dir or DEFAULT_PROMPTS_DIR)),
+            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
+        )
+        self._template = env.get_template("customer.j2")
+
+    def messages(self, ctx: ReplyContext) -> list[dict]:
+        examples = ctx.persona.lines_for(ctx.situation, ctx.band) or ctx.persona.lines_for("venting", ctx.band)
+        system = self._template.render(
+            persona=ctx.persona, mood=ctx.mood, band=ctx.band,
+            moved_by=[(b, d) for b, d in (ctx.update.moved_by if ctx.update else ()) if b != "drift"],
+            situation=ctx.situation, situation_guide=SITUATION_GUIDE.get(ctx.situation, ""),
+            facts=ctx.facts, examples=[e.replace("{fact}", "...") for e in examples[:6]],
+        )
+        chat = [{"role": "system", "content": system}]
+        for speaker, text in ctx.history:
+            chat.append({"role": "user" if speaker == "agent" else "assistant", "content": text})
+        return chat
+
+    def stream(self, ctx: ReplyContext) -> Iterator[str]:
+        """Raw text deltas as the server sends them."""
+        openai = _openai()
+        try:
+            response = self._client.chat.completions.create(
+                model=self.settings.model_name, messages=self.messages(ctx), stream=True,
+                temperature=self.settings.temperature, max_tokens=120,
+            )
+            for chunk in response:
+                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.APITimeoutError:
+            raise LLMError(f"The LLM server at {self.settings.base_url} timed out.",
+                           hint="raise llm.timeout_s or use a smaller model") from None
+        except openai.APIConnectionError:
+            raise LLMError(f"The LLM server at {self.settings.base_url} cannot be reached.",
+                           hint="start the server or check VOICETRAINER_LLM_BASE_URL") from None
+        except openai.APIStatusError as exc:
+            raise LLMError(f"The LLM server answered with an error (HTTP {exc.status_code}).",
+                           hint="check the model name and the server's log") from None
+
+    def generate(self, ctx: ReplyContext) -> str:
+        text = sanitize("".join(self.stream(ctx)), (ctx.persona.name,))
+        if not text:
+            raise LLMError("The LLM returned nothing speakable.", hint="try another model")
+        return text

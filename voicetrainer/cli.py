@@ -1,0 +1,155 @@
+"""The `voicetrainer` command: hold, grade and inspect mock calls; check personas.
+
+Errors from anywhere below are translated here, once, into one plain sentence and a hint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .quiet import quiet_libraries
+
+quiet_libraries()
+
+from . import __version__  # noqa: E402
+from .config import load_settings  # noqa: E402
+from .errors import FileValidationError, VoiceTrainerError  # noqa: E402
+from .terminal import console, err_console  # noqa: E402
+
+app = typer.Typer(
+    help="Practise spoken calls with a difficult customer, then get graded.\n\n"
+    "Start with `voicetrainer personas list`, then `voicetrainer call --persona angry_refund`.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
+)
+personas_app = typer.Typer(help="List, show and validate customer personas.", no_args_is_help=True)
+app.add_typer(personas_app, name="personas")
+
+PersonasDir = typer.Option(None, "--personas", help="Folder of persona YAML files (default: the shipped personas/).")
+
+
+def _personas_dir(option: Optional[Path]) -> Path:
+    from .personas import DEFAULT_PERSONAS_DIR
+
+    return option or load_settings().personas_dir or DEFAULT_PERSONAS_DIR
+
+
+@app.command()
+def call(
+    persona: str = typer.Option(..., "--persona", "-p", help="Persona id (see `personas list`) or a persona YAML file."),
+    agent_audio: Optional[Path] = typer.Option(
+        None, "--agent-audio", help="Offline mode: folder of the agent's turns as WAV/FLAC files, played in name order."
+    ),
+    out: Path = typer.Option(Path("sessions/latest"), "--out", "-o", help="Folder for the session: journal, session.json, audio."),
+    caller: str = typer.Option("auto", "--caller", help="Customer line generator: scripted, llm, or auto (llm when an endpoint is configured)."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint (overrides VOICETRAINER_LLM_BASE_URL)."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on that endpoint (overrides VOICETRAINER_LLM_MODEL)."),
+    stt_model: Optional[str] = typer.Option(None, "--stt-model", help="faster-whisper model name or local folder (default tiny.en, bundled)."),
+    tts: Optional[str] = typer.Option(None, "--tts", help="Speech synthesizer: pyttsx3 (default) or piper."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the scripted caller's line choice (same seed, same call)."),
+    realtime: bool = typer.Option(False, "--realtime", help="Offline mode: pace the call in real time instead of as fast as possible."),
+    agent_gap: float = typer.Option(0.5, "--agent-gap", help="Offline mode: seconds between the customer's reply and the agent's next turn."),
+    max_duration: Optional[float] = typer.Option(None, "--max-duration", help="End the call after this many seconds."),
+    personas_dir: Optional[Path] = PersonasDir,
+    prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates and the rubric."),
+) -> None:
+    """Hold a mock call. With --agent-audio it runs offline from recorded turns."""
+    from .call import CallOptions, run_call
+    from .clock import RealClock, VirtualClock
+    from .files import FileSink, FileSource
+    from .personas import find_persona
+    from .setup_call import choose_caller, make_customer, make_synthesizer, make_transcriber
+    from .terminal import print_summary, print_turn
+
+    settings = load_settings()
+    llm = settings.llm.model_copy(update={k: v for k, v in {"base_url": llm_base_url, "model": llm_model}.items() if v})
+    settings = settings.model_copy(update={"llm": llm, **({"stt_model": stt_model} if stt_model else {}),
+                                           **({"tts": tts} if tts else {})})
+    the_persona = find_persona(persona, _personas_dir(personas_dir))
+    which = choose_caller(caller, settings)
+    if agent_audio is None:
+        raise VoiceTrainerError("Live headset calls are not available yet in this version.",
+                                hint="run an offline call with --agent-audio FOLDER")
+    source = FileSource(agent_audio)
+    console.print(f"Calling [bold]{the_persona.name}[/] ({the_persona.id}) with the "
+                  f"[bold]{which}[/] caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}.")
+    with console.status(f"Loading Whisper {settings.stt_model} and the voice…"):
+        transcriber = make_transcriber(settings, the_persona)
+        synthesizer = make_synthesizer(settings)
+        customer = make_customer(the_persona, which, settings, seed, prompts_dir)
+    session = run_call(
+        the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
+        RealClock() if realtime else VirtualClock(),
+        CallOptions(agent_gap_s=agent_gap, max_duration_s=max_duration),
+        meta={"seed": seed, "agent_audio": str(agent_audio)}, on_turn=print_turn,
+    )
+    console.print()
+    print_summary(session, str(out))
+
+
+@personas_app.command("list")
+def personas_list(personas_dir: Optional[Path] = PersonasDir) -> None:
+    """List the personas you can call."""
+    from rich.table import Table
+
+    from .personas import load_persona, persona_files
+
+    table = Table("id", "name", "archetype", "difficulty", "summary", box=None)
+    problems = []
+    for path in persona_files(_personas_dir(personas_dir)):
+        try:
+            p = load_persona(path)
+        except FileValidationError as exc:
+            problems.append(exc)
+            continue
+        table.add_row(p.id, p.name, p.archetype, "★" * p.difficulty, p.summary)
+    console.print(table)
+    for exc in problems:
+        err_console.print(f"[yellow]skipped[/] {exc.message}")
+
+
+@personas_app.command("validate")
+def personas_validate(files: list[Path] = typer.Argument(..., help="Persona YAML files to check.")) -> None:
+    """Check persona files and report every problem with file, line and field."""
+    from .personas import load_persona
+
+    bad = 0
+    for path in files:
+        try:
+            load_persona(path)
+            console.print(f"[green]ok[/]  {path}")
+        except FileValidationError as exc:
+            bad += 1
+            for problem in exc.problems:
+                console.print(f"[red]error[/] {problem}")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"voicetrainer {__version__}")
+
+
+def main() -> None:
+    try:
+        app()
+    except VoiceTrainerError as exc:
+        err_console.print(f"[red]Error:[/] {exc.message}")
+        if exc.hint:
+            err_console.print(f"[dim]Hint: {exc.hint}[/]")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("Stopped. Every finished turn is saved in the session's journal.jsonl.")
+        sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: one line, the traceback only on request
+        if os.environ.get("VOICETRAINER_DEBUG"):
+            raise
+        err_console.print(f"[red]Unexpected error:[/] {type(exc).__name__}: {exc}")
+        err_console.print("[dim]Hint: run again with VOICETRAINER_DEBUG=1 to see where it happened, and report it.[/]")
+        sys.exit(2)

@@ -1,0 +1,56 @@
+"""Build the parts of a call from settings: caller, transcriber, synthesizer.
+
+The CLI and the tests use the same functions, so what is tested is what users run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .callers.scripted import ScriptedGenerator
+from .config import Settings
+from .customer import Customer
+from .errors import VoiceTrainerError
+from .personas import Persona
+
+
+def choose_caller(requested: str | None, settings: Settings) -> str:
+    """`llm` when an endpoint or key is configured, else `scripted`, unless asked."""
+    if requested in (None, "auto"):
+        return "llm" if settings.llm.configured else "scripted"
+    if requested not in ("scripted", "llm"):
+        raise VoiceTrainerError(f"Unknown caller '{requested}'.", hint="use --caller scripted or --caller llm")
+    if requested == "llm" and not settings.llm.configured:
+        raise VoiceTrainerError(
+            "The llm caller needs an OpenAI-compatible endpoint or an API key.",
+            hint="set VOICETRAINER_LLM_BASE_URL (and VOICETRAINER_LLM_MODEL), or OPENAI_API_KEY",
+        )
+    return requested
+
+
+def make_customer(persona: Persona, caller: str, settings: Settings, seed: int = 0,
+                  prompts_dir: Path | None = None) -> Customer:
+    scripted = ScriptedGenerator(seed)
+    if caller == "scripted":
+        return Customer(persona, scripted)
+    from .callers.llm import LLMGenerator
+
+    return Customer(persona, LLMGenerator(settings.llm, prompts_dir or settings.prompts_dir), fallback=scripted)
+
+
+def make_transcriber(settings: Settings, persona: Persona | None = None):
+    from .stt import WhisperTranscriber
+
+    return WhisperTranscriber(settings.stt_model, hotwords=case_vocabulary(persona) if persona else None)
+
+
+def case_vocabulary(persona: Persona) -> str:
+    """The company and the case's words as Whisper hotwords, so "refund" is not heard as
+    "reef". (A whole sentence as initial_prompt made tiny.en invent trailing words.)"""
+    return ", ".join([persona.scenario.company, *persona.scenario.vocabulary]) + "."
+
+
+def make_synthesizer(settings: Settings):
+    from .tts import make_synthesizer as make
+
+    return make(settings.tts)

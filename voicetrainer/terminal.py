@@ -1,0 +1,48 @@
+"""What the terminal shows: the call as it happens and at the end (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+ENDINGS = {
+    "customer_hung_up": "the customer hung up",
+    "customer_satisfied": "the customer was satisfied",
+    "agent_closed": "the agent closed the call",
+    "audio_exhausted": "the agent's recorded turns ran out",
+    "time_limit": "the time limit was reached",
+    "error": "an error stopped the call",
+}
+
+
+def mood_bar(mood: float) -> Text:
+    filled = int(round(mood))
+    colour = "red" if mood >= 7 else "yellow" if mood >= 4 else "green"
+    return Text("█" * filled + "░" * (10 - filled), style=colour) + Text(f" {mood:4.1f}")
+
+
+def print_turn(turn: dict) -> None:
+    who = Text("Agent   ", style="bold cyan") if turn["speaker"] == "agent" else Text("Customer", style="bold magenta")
+    line = Text(f"{turn['start_s']:6.1f}s ") + who + Text("  ") + Text(turn["text"] or "(silence)")
+    console.print(line)
+    if turn["speaker"] == "agent":
+        detail = Text("          mood ") + mood_bar(turn["mood"])
+        if turn.get("behaviours"):
+            detail += Text("   " + ", ".join(turn["behaviours"]), style="dim")
+        console.print(detail)
+
+
+def print_summary(session: dict, out_dir: str) -> None:
+    table = Table.grid(padding=(0, 2))
+    table.add_row("Persona", f"{session.get('persona_name', '')} ({session.get('persona')})")
+    table.add_row("Caller", str(session.get("caller")))
+    table.add_row("Ended", ENDINGS.get(session["ended_by"], session["ended_by"]))
+    turns = session["turns"]
+    if turns:
+        table.add_row("Mood", f"{session.get('mood_start', '?')} → {turns[-1]['mood']}")
+    table.add_row("Saved", out_dir)
+    console.print(table)
