@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-out/angry_refund_good
 $(STAMP): pyproject.toml
 	scripts/system-deps.sh run
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[piper,test]'
+	$(BIN)/pip install -qq --disable-pip-version-check -e '.[piper,test]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -18,7 +18,7 @@ from voicetrainer.clock import VirtualClock
 from voicetrainer.files import FileSink, FileSource
 from voicetrainer.journal import rebuild_session
 from voicetrainer.personas import find_persona
-from voicetrainer.setup_call import case_vocabulary, make_customer
+from voicetrainer.setup_call import make_customer
 from voicetrainer.config import Settings
 from voicetrainer.testing.wer import wer
 
@@ -30,7 +30,6 @@ TURN_WER_BOUND = 0.30  # tiny.en on clean synthetic speech; a broken pipeline gi
 
 def hold_call(name, tmp_path, transcriber, synthesizer, seed=0):
     persona = find_persona("angry_refund")
-    transcriber.hotwords = case_vocabulary(persona)
     out = tmp_path / name
     session = run_call(persona, FileSource(FIXTURE_CALLS / name), FileSink(out), transcriber, synthesizer,
                        make_customer(persona, "scripted", Settings(), seed), out, VirtualClock(), CallOptions())

@@ -78,7 +78,7 @@ def call(
     console.print(f"Calling [bold]{the_persona.name}[/] ({the_persona.id}) with the "
                   f"[bold]{which}[/] caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}.")
     with console.status(f"Loading Whisper {settings.stt_model} and the voice…"):
-        transcriber = make_transcriber(settings, the_persona)
+        transcriber = make_transcriber(settings)
         synthesizer = make_synthesizer(settings)
         customer = make_customer(the_persona, which, settings, seed, prompts_dir)
     session = run_call(

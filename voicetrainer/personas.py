@@ -85,10 +85,6 @@ class Scenario(_Strict):
         description="Promises that cannot be kept; an agent making them is making a false promise.",
     )
     facts: list[Fact] = Field(default_factory=list)
-    vocabulary: list[str] = Field(
-        default_factory=list,
-        description="Names and words of this case the agent will say (helps speech recognition), e.g. 'refund'.",
-    )
 
 
 class Mood(_Strict):

@@ -36,7 +36,7 @@ class WhisperTranscriber:
     """faster-whisper on the CPU. Loads the model once; `transcribe` is per agent turn."""
 
     def __init__(self, model: str = DEFAULT_MODEL, compute_type: str = "int8", beam_size: int = 1,
-                 threads: int | None = None, hotwords: str | None = None):
+                 threads: int | None = None):
         try:
             from faster_whisper import WhisperModel
         except ImportError:
@@ -54,13 +54,12 @@ class WhisperTranscriber:
             ) from None
         self.english_only = self.model_name.endswith(".en") or "tiny.en" in path
         self.beam_size = beam_size
-        self.hotwords = hotwords
 
     def transcribe(self, audio: Audio) -> Transcript:
         samples = audio.resampled(STT_RATE).samples
         segments, _ = self._model.transcribe(
             samples, beam_size=self.beam_size, language="en", word_timestamps=True,
-            condition_on_previous_text=False, hotwords=self.hotwords,
+            condition_on_previous_text=False,
         )
         segments = list(segments)  # transcribe() is lazy: the work happens here
         words = tuple(
