@@ -1,0 +1,1 @@
+"""Test helpers: WER scoring and a local OpenAI-protocol chat server."""
