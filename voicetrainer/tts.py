@@ -71,10 +71,15 @@ class Pyttsx3Synthesizer:
             with contextlib.suppress(Exception):  # pitch exists on espeak only
                 engine.setProperty("pitch", style.pitch)
             # pyttsx3 prints "Audio saved to ..." on stdout: keep it out of the user's terminal.
-            with contextlib.redirect_stdout(io.StringIO()):
-                engine.save_to_file(text, str(path))
-                engine.runAndWait()
-            if not path.exists() or path.stat().st_size <= 44:
+            # Its espeak driver has been seen (once, in CI) to write a header with no samples;
+            # a second try costs milliseconds.
+            for _attempt in range(2):
+                with contextlib.redirect_stdout(io.StringIO()):
+                    engine.save_to_file(text, str(path))
+                    engine.runAndWait()
+                if path.exists() and path.stat().st_size > 44:
+                    break
+            else:
                 raise VoiceTrainerError(f"The speech synthesizer produced no audio for: {text[:40]!r}",
                                         hint="check that espeak-ng works: espeak-ng 'hello'")
             return read_audio(path, rate=None)
