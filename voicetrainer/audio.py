@@ -57,6 +57,25 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
     sf.write(str(path), np.clip(samples, -1.0, 1.0), rate, subtype="PCM_16")
 
 
+def concatenate(parts: list[Audio]) -> Audio:
+    """One clip from consecutive pieces (a reply's sentences), at the first one's rate."""
+    if not parts:
+        return Audio(np.zeros(0, dtype=np.float32), STT_RATE)
+    rate = parts[0].rate
+    return Audio(np.concatenate([p.resampled(rate).samples for p in parts]).astype(np.float32), rate)
+
+
+def speech_end_s(audio: Audio, threshold: float = 0.01, frame_s: float = 0.02) -> float:
+    """Where the last sound ends: the start of the trailing silence, in seconds."""
+    frame = max(1, int(audio.rate * frame_s))
+    n = len(audio.samples) // frame
+    if n == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(audio.samples[: n * frame].reshape(n, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms > threshold)
+    return float((loud[-1] + 1) * frame / audio.rate) if len(loud) else 0.0
+
+
 def mix_stereo(agent: list[tuple[float, Audio]], customer: list[tuple[float, Audio]], rate: int) -> np.ndarray:
     """Place clips on one timeline: agent on the left channel, customer on the right."""
     sides = [[(int(t * rate), a.resampled(rate).samples) for t, a in side] for side in (agent, customer)]

@@ -3,6 +3,10 @@
 Live and offline calls run this same loop; only the source, sink and clock differ. It
 never imports audio devices, Whisper, TTS engines or LLM clients: it gets them as
 interfaces.
+
+The reply streams: the customer's first sentence is synthesized and handed to the sink
+while the next is still being generated (ReplySpeech), so the customer starts speaking
+after one sentence, not the whole reply. Each turn journals where the time went.
 """
 
 from __future__ import annotations
@@ -14,24 +18,25 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .audio import STT_RATE, Audio, mix_stereo, read_audio, write_wav
+from .audio import STT_RATE, Audio, mix_stereo, read_audio, speech_end_s, write_wav
 from .customer import Customer
 from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber
 from .journal import Journal, write_session
 from .personas import Persona
+from .reply_speech import ReplySpeech
 from .tts import style_for
 
 
 @dataclass(frozen=True)
 class CallOptions:
-    agent_gap_s: float = 0.5  # offline: silence between the customer's reply and the agent's next turn
+    agent_gap_s: float = 0.5  # offline: silence between the customer's reply and the agent's next turn (live: 0)
     max_turns: int = 40  # agent turns
     max_duration_s: float | None = None
     mode: str = "offline"
 
 
-def _ms(since: float) -> int:
-    return int(round((time.perf_counter() - since) * 1000))
+def _ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
 
 
 def run_call(
@@ -65,58 +70,78 @@ def run_call(
             on_turn(turn)
 
     ended_by, error = "audio_exhausted", None
+    timing: list[str] = []  # timing behaviours for the next reply (the agent talked over the customer)
     try:
         for _ in range(options.max_turns):
             audio = source.next_turn()
+            heard_at = time.perf_counter()  # the turn has ended (endpointed) and is ours
             if audio is None:
                 ended_by = "customer_satisfied" if customer.engine.accepted else "audio_exhausted"
                 break
-            start = clock.now()
-            clock.sleep(audio.duration_s)
-            end = clock.now()
+            if getattr(source, "paced", False):  # the source took as long as the turn did (mic, paced replay)
+                end = clock.now()
+                start = max(0.0, end - audio.duration_s)
+            else:
+                start = clock.now()
+                clock.sleep(audio.duration_s)
+                end = clock.now()
+            # The agent's last word: the source may know; else the start of the audio's trailing silence.
+            last_word_at = getattr(source, "last_speech_end_at", None) or (
+                heard_at - (audio.duration_s - speech_end_s(audio)))
+
+            transcript = transcriber.transcribe(audio)
+            stt_s = time.perf_counter() - heard_at
+            reply = customer.reply(transcript.text, timing) if transcript.text else customer.idle_reply()
+            timing = []
+            mood = customer.mood
+            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood))
+
             agent_file = f"agent_{index:02d}.wav"
             write_wav(out / agent_file, audio.samples, audio.rate)
-
-            t0 = time.perf_counter()
-            transcript = transcriber.transcribe(audio)
-            stt_ms = _ms(t0)
-            t0 = time.perf_counter()
-            reply = customer.respond(transcript.text) if transcript.text else None
-            if reply is None:  # the agent said nothing we could hear: the customer checks in
-                text, situation, mood, detections = customer.idle_prompt(), "idle", customer.mood, ()
-            else:
-                text, situation, mood, detections = reply.text, reply.situation, reply.update.after, reply.detections
-            caller_ms = _ms(t0)
-            record({
+            agent_turn = {
                 "index": index, "speaker": "agent", "text": transcript.text, "start_s": round(start, 3),
-                "end_s": round(end, 3), "mood": mood, "behaviours": [d.behaviour for d in detections],
-                "detections": [{"behaviour": d.behaviour, "trigger": d.trigger} for d in detections],
-                "moved_by": [list(m) for m in reply.update.moved_by] if reply else [],
+                "end_s": round(end, 3), "mood": mood, "behaviours": [d.behaviour for d in reply.detections],
+                "detections": [{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
+                "moved_by": [list(m) for m in reply.update.moved_by] if reply.update else [],
                 "words": [{"w": w.text, "s": round(start + w.start_s, 3), "e": round(start + w.end_s, 3)}
                           for w in transcript.words],
-                "audio": agent_file, "stt_ms": stt_ms,
-            })
+                "audio": agent_file, "stt_ms": _ms(stt_s),
+            }
+            if getattr(source, "last_endpoint_ms", None) is not None:
+                agent_turn["endpoint_ms"] = round(source.last_endpoint_ms)
+            record(agent_turn)
             index += 1
-            if reply and reply.generator_error:
+
+            try:
+                playback = sink.play(speech.chunks(), index)
+            finally:
+                speech.cancel()  # a no-op when the reply was played to the end
+            if reply.generator_error:
                 journal.write("caller_error", turn=index, error=reply.generator_error,
                               message="the LLM caller failed; a scripted line was used instead")
-
-            t0 = time.perf_counter()
-            speech = synthesizer.synthesize(text, style_for(persona.voice, mood))
-            tts_ms = _ms(t0)
-            clock.sleep((caller_ms + tts_ms + stt_ms) / 1000)  # the customer answers once the reply is ready
-            c_start = clock.now()
-            sink.play(speech, index)
-            clock.sleep(speech.duration_s)
-            c_end = clock.now()
-            record({
-                "index": index, "speaker": "customer", "text": text, "start_s": round(c_start, 3),
-                "end_s": round(c_end, 3), "mood": mood, "situation": situation, "behaviours": [],
-                "audio": f"customer_{index:02d}.wav", "caller_ms": caller_ms, "tts_ms": tts_ms,
-                "response_ms": stt_ms + caller_ms + tts_ms,
-            })
+            gap_s = playback.first_sound_at - heard_at
+            clock.catch_up(gap_s, since=heard_at)  # a virtual clock moves on by the processing time
+            c_start = end + gap_s
+            clock.catch_up(playback.audio.duration_s, since=playback.first_sound_at)
+            customer_turn = {
+                "index": index, "speaker": "customer", "text": reply.text, "start_s": round(c_start, 3),
+                "end_s": round(c_start + playback.audio.duration_s, 3), "mood": mood,
+                "situation": reply.situation, "behaviours": [],
+                "caller_first_sentence_ms": _ms((speech.first_sentence_at or speech.started_at) - speech.started_at),
+                "caller_ms": _ms(speech.caller_s),
+                "tts_first_audio_ms": _ms(speech.first_tts_s), "tts_ms": _ms(speech.tts_s),
+                "response_ms": _ms(gap_s), "voice_to_voice_ms": _ms(playback.first_sound_at - last_word_at),
+            }
+            if playback.audio.duration_s > 0:
+                customer_turn["audio"] = f"customer_{index:02d}.wav"
+            if playback.interrupted_at_s is not None:
+                customer_turn["interrupted_at_s"] = round(playback.interrupted_at_s, 3)
+                journal.write("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],
+                              message="the agent talked over the customer; the rest of the reply was dropped")
+                timing = ["interrupts"]
+            record(customer_turn)
             index += 1
-            if reply and reply.ends_call:
+            if reply.ends_call:
                 ended_by = reply.ended_by or "agent_closed"
                 break
             if options.max_duration_s and clock.now() >= options.max_duration_s:

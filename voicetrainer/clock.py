@@ -16,6 +16,9 @@ class RealClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def catch_up(self, seconds: float, since: float) -> None:
+        self.sleep(since + seconds - time.perf_counter())
+
 
 class VirtualClock:
     """Time passes only when slept: an offline call runs as fast as the machine allows."""
@@ -28,3 +31,6 @@ class VirtualClock:
 
     def sleep(self, seconds: float) -> None:
         self._t += max(0.0, seconds)
+
+    def catch_up(self, seconds: float, since: float) -> None:
+        self.sleep(seconds)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from .behaviours import Detection, detect
+from .errors import LLMError
 from .mood import MoodEngine, MoodUpdate
 from .personas import Band, Fact, Persona
 
@@ -38,6 +39,9 @@ class LineGenerator(Protocol):
 
     def generate(self, ctx: ReplyContext) -> str: ...
 
+    def sentences(self, ctx: ReplyContext) -> Iterator[str]:
+        """The same reply, sanitized, one sentence at a time as soon as each is ready."""
+
 
 @dataclass(frozen=True)
 class CustomerReply:
@@ -48,6 +52,68 @@ class CustomerReply:
     ends_call: bool
     ended_by: str | None  # customer_hung_up | customer_satisfied | agent_closed
     generator_error: str | None = None
+
+
+class ReplyStream:
+    """A reply whose course is decided (mood, situation, whether the call ends) and whose
+    words arrive sentence by sentence. Iterate it once; `text` is the whole reply after.
+    Stopping early (barge-in) records only what was generated."""
+
+    def __init__(self, customer: "Customer", ctx: ReplyContext | None, situation: str,
+                 update: MoodUpdate | None, detections: tuple[Detection, ...], ended_by: str | None):
+        self.situation, self.update, self.detections, self.ended_by = situation, update, detections, ended_by
+        self.ends_call = ended_by is not None
+        self.text = ""
+        self.generator_error: str | None = None
+        self._customer, self._ctx = customer, ctx
+        self._spoken: list[str] = []
+        self._recorded = False
+        self._sentences = self._generate()
+
+    def __iter__(self) -> "ReplyStream":
+        return self
+
+    def __next__(self) -> str:
+        return next(self._sentences)
+
+    def close(self) -> None:
+        self._sentences.close()
+        self._record()  # also when it was closed before it started
+
+    def _record(self) -> None:
+        if not self._recorded:
+            self._recorded = True
+            self.text = " ".join(self._spoken)
+            self._customer.history.append(("customer", self.text))
+
+    def _generate(self) -> Iterator[str]:
+        customer, spoken = self._customer, self._spoken
+        try:
+            if self._ctx is None:  # the idle check-in: always an authored line
+                yield from _collect(spoken, (customer.fallback or customer.generator).sentences(self._idle_ctx()))
+                return
+            try:
+                yield from _collect(spoken, customer.generator.sentences(self._ctx))
+                if not spoken:
+                    raise LLMError("The LLM returned nothing speakable.", hint="try another model")
+            except Exception as exc:  # noqa: BLE001 - any generator failure falls back; it is journaled
+                if customer.fallback is None:
+                    raise
+                self.generator_error = f"{type(exc).__name__}: {exc}"
+                if not spoken:  # nothing said yet: say an authored line instead
+                    yield from _collect(spoken, customer.fallback.sentences(self._ctx))
+        finally:
+            self._record()
+
+    def _idle_ctx(self) -> ReplyContext:
+        c = self._customer
+        return ReplyContext(c.persona, "idle", c.engine.band, c.mood, None, "", tuple(c.history))
+
+
+def _collect(spoken: list[str], sentences: Iterator[str]) -> Iterator[str]:
+    for sentence in sentences:
+        spoken.append(sentence)
+        yield sentence
 
 
 def asked_facts(persona: Persona, agent_text: str, behaviours: list[str]) -> tuple[Fact, ...]:
@@ -95,7 +161,8 @@ class Customer:
     def mood(self) -> float:
         return self.engine.mood
 
-    def respond(self, agent_text: str, timing_behaviours: list[str] = ()) -> CustomerReply:
+    def reply(self, agent_text: str, timing_behaviours: list[str] = ()) -> ReplyStream:
+        """React to an agent turn now; the words follow as the returned stream is read."""
         caller_so_far = " ".join(t for s, t in self.history if s == "customer")
         detections = tuple(detect(agent_text, caller_so_far)) + tuple(Detection(b, "") for b in timing_behaviours)
         behaviours = [d.behaviour for d in detections]
@@ -106,24 +173,27 @@ class Customer:
         self.history.append(("agent", agent_text))
         ctx = ReplyContext(self.persona, situation, update.band, update.after, update, agent_text,
                            tuple(self.history), facts)
-        error = None
-        try:
-            text = self.generator.generate(ctx)
-        except Exception as exc:  # noqa: BLE001 - any generator failure falls back; it is journaled
-            if self.fallback is None:
-                raise
-            error = f"{type(exc).__name__}: {exc}"
-            text = self.fallback.generate(ctx)
-        self.history.append(("customer", text))
         ended_by = {"hanging_up": "customer_hung_up", "goodbye": "customer_satisfied"}.get(situation)
         if situation == "goodbye" and "closes_call" in behaviours:
             ended_by = "agent_closed"
         if situation == "hanging_up" and update.outcome != "hang_up":
             ended_by = "agent_closed"
-        return CustomerReply(text, situation, update, detections, ended_by is not None, ended_by, error)
+        return ReplyStream(self, ctx, situation, update, detections, ended_by)
+
+    def respond(self, agent_text: str, timing_behaviours: list[str] = ()) -> CustomerReply:
+        """The whole reply at once (the streamed reply, read to the end)."""
+        stream = self.reply(agent_text, timing_behaviours)
+        for _ in stream:
+            pass
+        return CustomerReply(stream.text, stream.situation, stream.update, stream.detections,
+                             stream.ends_call, stream.ended_by, stream.generator_error)
+
+    def idle_reply(self) -> ReplyStream:
+        """The customer checks whether the agent is still there (the agent said nothing)."""
+        return ReplyStream(self, None, "idle", None, (), None)
 
     def idle_prompt(self) -> str:
-        ctx = ReplyContext(self.persona, "idle", self.engine.band, self.mood, None, "", tuple(self.history))
-        text = (self.fallback or self.generator).generate(ctx)
-        self.history.append(("customer", text))
-        return text
+        stream = self.idle_reply()
+        for _ in stream:
+            pass
+        return stream.text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Iterable
 
-from .audio import Audio, read_audio, write_wav
+from .audio import Audio, concatenate, read_audio, write_wav
 from .errors import AudioFileError
+from .interfaces import Playback
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -38,5 +41,13 @@ class FileSink:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
 
-    def play(self, audio: Audio, turn_index: int) -> None:
+    def play(self, chunks: Iterable[Audio], turn_index: int) -> Playback:
+        """Collects the whole reply (never interrupted); its first sound is the first chunk's arrival."""
+        first_sound_at, parts = None, []
+        for chunk in chunks:
+            first_sound_at = first_sound_at or time.perf_counter()
+            parts.append(chunk)
+        audio = concatenate(parts)
         write_wav(self.directory / f"customer_{turn_index:02d}.wav", audio.samples, audio.rate)
+        return Playback(audio, first_sound_at or time.perf_counter())
+

@@ -7,7 +7,7 @@ OpenAI-compatible servers) implement them, and only adapters import vendor libra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterable, Protocol
 
 from .audio import Audio
 
@@ -37,16 +37,38 @@ class VoiceStyle:
 
 
 class AudioSource(Protocol):
-    """Where the agent's turns come from: recorded files, or a microphone."""
+    """Where the agent's turns come from: recorded files, or a microphone.
+
+    Optional attributes the call loop reads when a source has them:
+      paced: bool — next_turn() took as long as the turn was spoken (microphone, real-time
+        replay); the loop then does not add the turn's duration to the clock itself.
+      last_endpoint_ms: float — how long the source waited in silence before ending the turn.
+      last_speech_end_at: float — time.perf_counter() of the agent's last voiced sample; without
+        it the loop takes the start of the returned audio's trailing silence.
+    """
 
     def next_turn(self) -> Audio | None:
         """The agent's next turn as audio, or None when there are no more."""
 
 
+@dataclass(frozen=True)
+class Playback:
+    """What a sink did with one reply."""
+
+    audio: Audio  # everything that was played, concatenated
+    first_sound_at: float  # time.perf_counter() when the first sample went out (or was ready to)
+    interrupted_at_s: float | None = None  # seconds into the reply where barge-in stopped it
+
+
 class AudioSink(Protocol):
     """Where the customer's replies go: files, or the headset."""
 
-    def play(self, audio: Audio, turn_index: int) -> None: ...
+    def play(self, chunks: Iterable[Audio], turn_index: int) -> Playback:
+        """Play a reply given as its sentences, synthesized one by one while earlier ones play.
+
+        A sink that stops early (the agent barged in) simply stops iterating: the call loop
+        then cancels the rest of the reply's generation and synthesis.
+        """
 
 
 class Transcriber(Protocol):
@@ -65,3 +87,7 @@ class Clock(Protocol):
     def now(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+    def catch_up(self, seconds: float, since: float) -> None:
+        """Let `seconds` pass after the time.perf_counter() instant `since`: a real clock
+        sleeps whatever is left of them, a virtual one moves on by all of them."""

@@ -17,7 +17,8 @@ from ..config import LLMSettings
 from ..customer import ReplyContext
 from ..errors import DependencyMissingError, LLMError
 from ..personas import PACKAGE_ROOT
-from .sanitize import sanitize
+from ..sentences import stream_sentences
+from .sanitize import AGENT_LABEL, sanitize
 
 DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"
 
@@ -87,9 +88,12 @@ class LLMGenerator:
                 model=self.settings.model_name, messages=self.messages(ctx), stream=True,
                 temperature=self.settings.temperature, max_tokens=120,
             )
-            for chunk in response:
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+            try:
+                for chunk in response:
+                    if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
+            finally:  # a cancelled reply (barge-in) ends the request now, not when the model finishes
+                response.close()
         except openai.APITimeoutError:
             raise LLMError(f"The LLM server at {self.settings.base_url} timed out.",
                            hint="raise llm.timeout_s or use a smaller model") from None
@@ -99,6 +103,14 @@ class LLMGenerator:
         except openai.APIStatusError as exc:
             raise LLMError(f"The LLM server answered with an error (HTTP {exc.status_code}).",
                            hint="check the model name and the server's log") from None
+
+    def sentences(self, ctx: ReplyContext) -> Iterator[str]:
+        """Sanitized sentences as the tokens arrive; stops where the model starts the agent's line."""
+        for raw in stream_sentences(self.stream(ctx)):
+            if AGENT_LABEL.match(raw):
+                return
+            if clean := sanitize(raw, (ctx.persona.name,)):
+                yield clean
 
     def generate(self, ctx: ReplyContext) -> str:
         text = sanitize("".join(self.stream(ctx)), (ctx.persona.name,))

@@ -11,7 +11,8 @@ import re
 
 STAGE = re.compile(r"\*[^*]{0,80}\*|\([^)]{0,80}\)|\[[^\]]{0,80}\]|<[^>]{0,80}>")
 LABEL = re.compile(r"^\s*(?:customer|caller|client|user|assistant|[A-Z][a-z]+(?: [A-Z][a-z]+)?)\s*:\s*", re.IGNORECASE)
-AGENT_TURN = re.compile(r"\n\s*(?:agent|representative|rep|support|assistant)\s*:.*", re.IGNORECASE | re.DOTALL)
+AGENT_LABEL = re.compile(r"\s*(?:agent|representative|rep|support|assistant)\s*:", re.IGNORECASE)
+AGENT_TURN = re.compile(r"\n" + AGENT_LABEL.pattern + ".*", re.IGNORECASE | re.DOTALL)
 OUT_OF_CHARACTER = re.compile(
     r"[^.!?]*\b(?:as an ai|language model|i'?m an ai|i am an ai|role-?play|this simulation)\b[^.!?]*[.!?]?",
     re.IGNORECASE,

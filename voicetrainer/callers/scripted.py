@@ -6,8 +6,10 @@ Deterministic for a seed, and never repeats a line while fresh ones remain.
 from __future__ import annotations
 
 import random
+from typing import Iterator
 
 from ..customer import ReplyContext
+from ..sentences import split_sentences
 
 # When a persona has no lines for a situation, use the nearest one that makes sense.
 FALLBACK_SITUATION = {
@@ -41,3 +43,6 @@ class ScriptedGenerator:
             facts = " ".join(f.say for f in ctx.facts)
             line = line.replace("{fact}", facts) if "{fact}" in line else f"{facts} {line}"
         return line.replace("{fact}", "").strip()
+
+    def sentences(self, ctx: ReplyContext) -> Iterator[str]:
+        return iter(split_sentences(self.generate(ctx)))
