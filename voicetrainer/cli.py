@@ -20,6 +20,7 @@ from . import __version__  # noqa: E402
 from .config import load_settings  # noqa: E402
 from .errors import FileValidationError, VoiceTrainerError  # noqa: E402
 from .terminal import console, err_console  # noqa: E402
+from .cli_grade import register as register_grading  # noqa: E402
 
 app = typer.Typer(
     help="Practise spoken calls with a difficult customer, then get graded.\n\n"
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 personas_app = typer.Typer(help="List, show and validate customer personas.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")
+register_grading(app)
 
 PersonasDir = typer.Option(None, "--personas", help="Folder of persona YAML files (default: the shipped personas/).")
 

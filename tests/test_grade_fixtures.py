@@ -1,0 +1,114 @@
+"""Validity on the recorded fixture calls, held through the real call loop (Whisper, mood
+engine, scripted caller, pyttsx3) and graded by the rules judge with audio metrics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from voicetrainer.behaviours import load_behaviours
+from voicetrainer.call import CallOptions, run_call
+from voicetrainer.clock import VirtualClock
+from voicetrainer.config import Settings
+from voicetrainer.files import FileSink, FileSource
+from voicetrainer.grading import grade_session, write_grade
+from voicetrainer.personas import find_persona
+from voicetrainer.rubric import load_rubric
+from voicetrainer.setup_call import make_customer
+
+from .conftest import FIXTURE_CALLS, ROOT
+from .grading_helpers import all_quotes_in_transcript
+
+pytestmark = pytest.mark.slow
+
+
+def hold(name, persona, out, transcriber, synthesizer):
+    session = run_call(persona, FileSource(FIXTURE_CALLS / name), FileSink(out), transcriber, synthesizer,
+                       make_customer(persona, "scripted", Settings(), 0), out, VirtualClock(), CallOptions())
+    return out, session, grade_session(out)
+
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory, transcriber, synthesizer):
+    """The good call, the bad call as Dana plays it (she hangs up early), and the bad agent
+    against a Dana who never reacts, so every designed defect is heard and graded."""
+    base = tmp_path_factory.mktemp("graded")
+    dana = find_persona("angry_refund")
+    patient = dana.model_copy(update={"mood": dana.mood.model_copy(
+        update={"reactions": {}, "drift_per_turn": 0.0, "supervisor_at": None})})
+    return {
+        "good": hold("angry_refund_good", dana, base / "good", transcriber, synthesizer),
+        "bad": hold("angry_refund_bad", dana, base / "bad", transcriber, synthesizer),
+        "bad_heard_out": hold("angry_refund_bad", patient, base / "bad_heard_out", transcriber, synthesizer),
+    }
+
+
+def scores(grade):
+    return {c["id"]: c["score"] for c in grade["criteria"]}
+
+
+def test_good_call_scores_25_points_above_the_bad_one(calls):
+    good, bad = calls["good"][2], calls["bad"][2]
+    assert good["overall"] >= bad["overall"] + 25, (good["overall"], bad["overall"])
+    assert good["outcome"] in ("agent_closed", "customer_satisfied") and bad["outcome"] == "customer_hung_up"
+    assert bad["suggestion"] and not good["suggestion"]
+    assert any(w.startswith("You brought the caller from 8 to") for w in good["wins"])
+
+
+def test_every_designed_defect_lowers_its_criterion(calls, fixture_manifest):
+    """Each negative behaviour designed into the bad call's turns is heard, cited against every
+    criterion the rubric counts it against, and leaves that criterion below the good call's."""
+    rubric = load_rubric()
+    negative = {b.id for b in load_behaviours().values() if b.polarity == "negative"}
+    designed = {b for t in fixture_manifest["angry_refund_bad"]["turns"] for b in t["designed_behaviours"]} & negative
+    assert designed == {"dismissive", "blames_others", "says_cant", "cites_policy", "rude", "false_promise"}
+    good, bad = scores(calls["good"][2]), calls["bad_heard_out"][2]
+    for behaviour in sorted(designed):
+        criteria = [c.id for c in rubric.criteria if behaviour in c.scoring.against]
+        assert criteria, behaviour
+        for criterion in (c for c in bad["criteria"] if c["id"] in criteria and c["score"] is not None):
+            cited = [e for e in criterion["evidence"] if e["behaviour"] == behaviour and e["effect"] == "against"]
+            assert cited, (behaviour, criterion["id"])
+            assert criterion["score"] < good[criterion["id"]], (behaviour, criterion["id"])
+
+
+def test_the_real_bad_call_is_marked_down_for_what_it_said(calls):
+    good, bad = scores(calls["good"][2]), calls["bad"][2]
+    empathy = next(c for c in bad["criteria"] if c["id"] == "empathy")
+    assert empathy["score"] < good["empathy"]
+    assert any(e["behaviour"] == "dismissive" and "calm down" in e["quote"] for e in empathy["evidence"])
+    assert empathy["better_phrasing"].startswith('Instead of "You need to calm down')
+
+
+@pytest.mark.parametrize("which", ["good", "bad", "bad_heard_out"])
+def test_every_quote_occurs_in_the_transcript(calls, which):
+    _, session, grade = calls[which]
+    assert all_quotes_in_transcript(grade, session) == []
+
+
+def test_audio_metrics_are_measured(calls):
+    m = calls["good"][2]["metrics"]
+    assert m["voice_measured"] and m["raised_voice_turns"] == 0
+    assert 70 < m["pitch_median_hz"] < 200  # the fixture voice is a man's
+    assert 120 < m["words_per_minute"] < 240
+    assert len(m["loudness_by_turn"]) == m["agent_turns"] == 9
+    assert 0.4 < m["talk_ratio"] < 0.8 and m["dead_air_count"] == 0
+
+
+def test_regrading_with_audio_is_byte_identical(calls):
+    out, _, grade = calls["good"]
+    first = write_grade(out, grade).read_bytes()
+    assert write_grade(out, grade_session(out)).read_bytes() == first
+
+
+def test_grade_command_prints_a_scorecard(calls):
+    out = calls["bad"][0]
+    run = subprocess.run([sys.executable, "-m", "voicetrainer", "grade", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    on_disk = json.loads((out / "grade.json").read_text())
+    assert f"Overall {on_disk['overall']}/100" in run.stdout and "Empathy" in run.stdout
+    assert "break" in run.stdout

@@ -1,0 +1,187 @@
+"""Commands for grading: `grade`, `rubric validate` and `behaviours`.
+
+Registered on the main app by cli.py (`register(app)`), so this file owns its commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import FileValidationError, VoiceTrainerError
+from .terminal import console, err_console
+
+rubric_app = typer.Typer(help="Check the grading rubric file.", no_args_is_help=True)
+
+RubricOption = typer.Option(None, "--rubric", help="Rubric YAML file (default: prompts/rubric.yaml, or the one in --prompts).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grade")(grade)
+    app.command("behaviours")(behaviours)
+    app.add_typer(rubric_app, name="rubric")
+
+
+def resolve_rubric(rubric: Optional[Path], prompts_dir: Optional[Path] = None):
+    from .config import load_settings
+    from .rubric import load_rubric
+
+    prompts_dir = prompts_dir or load_settings().prompts_dir
+    if rubric is None and prompts_dir and (Path(prompts_dir) / "rubric.yaml").exists():
+        rubric = Path(prompts_dir) / "rubric.yaml"
+    return load_rubric(rubric)
+
+
+def grade_and_show(session_dir: Path, rubric, judge=None, audio: bool = True, report: bool = True,
+                   show: bool = True) -> dict:
+    """Grade one session, write grade.json (and report.html), print the scorecard."""
+    from .grading import grade_session, write_grade
+    from .grading.scorecard import print_scorecard
+
+    result = grade_session(session_dir, rubric, judge, audio=audio)
+    write_grade(session_dir, result)
+    report_path = None
+    if report:
+        try:
+            from .grading.report import write_report
+        except ImportError:  # the HTML report is optional until it ships
+            write_report = None
+        if write_report:
+            report_path = str(write_report(session_dir, result))
+    if show:
+        print_scorecard(result, console, report_path)
+    return result
+
+
+def grade(
+    sessions: list[Path] = typer.Argument(..., help="Session folders (the --out of `voicetrainer call`)."),
+    rubric: Optional[Path] = RubricOption,
+    prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates and the rubric."),
+    judge: str = typer.Option("auto", "--judge", help="rules, llm, or auto (llm when an endpoint is configured)."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint for the LLM judge."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on that endpoint."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=32, help="Sessions graded at once (useful with the LLM judge)."),
+    audio: bool = typer.Option(True, "--audio/--no-audio", help="Measure loudness and pitch from the recordings."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write report.html beside grade.json."),
+) -> None:
+    """Grade saved sessions: writes grade.json and report.html into each and prints a scorecard."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rich.progress import Progress
+
+    the_rubric = resolve_rubric(rubric, prompts_dir)
+    the_judge = make_judge(judge, llm_base_url, llm_model, prompts_dir)
+    missing = [s for s in sessions if not s.is_dir()]
+    if missing:
+        raise VoiceTrainerError(f"{missing[0]} is not a folder.", hint="pass the --out folder of a `voicetrainer call`")
+    if len(sessions) == 1:
+        grade_and_show(sessions[0], the_rubric, the_judge, audio, report)
+        return
+    results: dict[Path, dict | Exception] = {}
+    with Progress(console=err_console, transient=True) as progress, ThreadPoolExecutor(jobs) as pool:
+        task = progress.add_task("Grading", total=len(sessions))
+
+        def one(path: Path) -> None:
+            try:
+                results[path] = grade_and_show(path, the_rubric, the_judge, audio, report, show=False)
+            except VoiceTrainerError as exc:
+                results[path] = exc
+            progress.advance(task)
+
+        list(pool.map(one, sessions))
+    print_many(sessions, results)
+    if any(isinstance(r, Exception) for r in results.values()):
+        raise typer.Exit(1)
+
+
+def print_many(sessions: list[Path], results: dict) -> None:
+    """One row per session: overall, outcome and each criterion's score (- when not applicable)."""
+    from rich.table import Table
+
+    first = next((r for r in results.values() if isinstance(r, dict)), None)
+    ids = [c["id"] for c in first["criteria"]] if first else []
+    codes = ["".join(w[0] for w in i.split("_"))[:2].upper().ljust(2, i[1].upper()) for i in ids]
+    table = Table("session", "overall", "outcome", " ".join(codes), box=None)
+    for path in sessions:
+        r = results[path]
+        if isinstance(r, Exception):
+            table.add_row(path.name, "[red]error[/]", r.message)
+            continue
+        scores = {c["id"]: c["score"] for c in r["criteria"]}
+        table.add_row(path.name, str(r["overall"]), r["outcome"],
+                      " ".join(("-" if scores.get(i) is None else str(scores[i])).ljust(2) for i in ids))
+    console.print(table)
+    console.print(" ".join(f"{code}={i}" for code, i in zip(codes, ids)), style="dim")
+
+
+def make_judge(which: str, base_url: Optional[str], model: Optional[str], prompts_dir: Optional[Path]):
+    """None for the rules judge; the LLM judge when asked for, or when `auto` finds an endpoint."""
+    if which not in ("auto", "rules", "llm"):
+        raise VoiceTrainerError(f"Unknown judge '{which}'.", hint="use --judge rules, llm or auto")
+    if which == "rules":
+        return None
+    from .config import load_settings
+
+    settings = load_settings()
+    llm = settings.llm.model_copy(update={k: v for k, v in {"base_url": base_url, "model": model}.items() if v})
+    if not llm.configured:
+        if which == "llm":
+            raise VoiceTrainerError("The LLM judge needs an endpoint, and none is configured.",
+                                    hint="set VOICETRAINER_LLM_BASE_URL (and VOICETRAINER_LLM_MODEL), or pass --llm-base-url")
+        return None
+    try:
+        from .grading.judge import LLMJudge
+    except ImportError:
+        return None
+    return LLMJudge(llm, prompts_dir)
+
+
+@rubric_app.command("validate")
+def rubric_validate(files: list[Path] = typer.Argument(..., help="Rubric YAML files to check.")) -> None:
+    """Check rubric files and report every problem with file, line and field."""
+    from .rubric import load_rubric
+
+    bad = 0
+    for path in files:
+        try:
+            load_rubric(path)
+            console.print(f"[green]ok[/]  {path}")
+        except FileValidationError as exc:
+            bad += 1
+            for problem in exc.problems:
+                console.print(f"[red]error[/] {problem}")
+    if bad:
+        raise typer.Exit(1)
+
+
+def behaviours(
+    json_lines: bool = typer.Option(False, "--json", help="Input is JSON lines {\"text\": ..., \"previous\": ...} (auto-detected per line otherwise)."),
+) -> None:
+    """Detect agent behaviours in lines read from stdin; print one JSON line per input line.
+
+    Input: plain text, one agent line per line, or JSON lines {"text": ..., "previous": "the
+    caller's line before it"}. Output: {"text", "behaviours": [ids], "triggers": {id: words}}.
+    """
+    from .behaviours import detect
+
+    for number, raw in enumerate(sys.stdin, 1):
+        line = raw.strip()
+        if not line:
+            continue
+        text, previous = line, ""
+        if json_lines or line.startswith("{"):
+            try:
+                item = json.loads(line)
+                text, previous = str(item["text"]), str(item.get("previous") or "")
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise VoiceTrainerError(f"Line {number} of the input is not a JSON object with a \"text\" field.",
+                                        hint='use {"text": "...", "previous": "..."} per line, or plain text') from None
+        found = detect(text, previous)
+        out = {"text": text, "behaviours": [d.behaviour for d in found],
+               "triggers": {d.behaviour: d.trigger for d in found}}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
