@@ -58,6 +58,7 @@ def call(
     max_duration: Optional[float] = typer.Option(None, "--max-duration", help="End the call after this many seconds."),
     personas_dir: Optional[Path] = PersonasDir,
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates and the rubric."),
+    grade: bool = typer.Option(True, "--grade/--no-grade", help="Grade the call when it ends (grade.json, report.html, scorecard)."),
 ) -> None:
     """Hold a mock call. With --agent-audio it runs offline from recorded turns."""
     from .call import CallOptions, run_call
@@ -91,6 +92,11 @@ def call(
     )
     console.print()
     print_summary(session, str(out))
+    if grade:
+        from .cli_grade import grade_and_show, make_judge, resolve_rubric
+
+        console.print()
+        grade_and_show(out, resolve_rubric(None, prompts_dir), make_judge("auto", llm_base_url, llm_model, prompts_dir))
 
 
 @personas_app.command("list")
