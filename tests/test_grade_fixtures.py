@@ -112,3 +112,38 @@ def test_grade_command_prints_a_scorecard(calls):
     on_disk = json.loads((out / "grade.json").read_text())
     assert f"Overall {on_disk['overall']}/100" in run.stdout and "Empathy" in run.stdout
     assert "break" in run.stdout
+
+
+@pytest.mark.browser
+def test_report_in_a_real_browser(calls, tmp_path):
+    """Chromium opens report.html: score, one row per criterion, the mood chart and the
+    transcript render; clicking a transcript line seeks the call's audio there; nothing
+    is requested from the network."""
+    from voicetrainer.grading.report import write_report
+    from voicetrainer.testing.chromium import Chromium, find_chromium
+
+    if not find_chromium():
+        pytest.skip("Chromium is not installed (scripts/system-deps.sh test installs it)")
+    out, session, grade = calls["good"]
+    report = write_report(out, grade)
+    with Chromium() as browser:
+        page = browser.open(report.as_uri())
+        assert page.evaluate("document.getElementById('overall').textContent.trim()") == str(grade["overall"])
+        assert page.evaluate("document.querySelectorAll('#criteria tr.criterion').length") == 9
+        assert page.evaluate("document.getElementById('mood-line').getTotalLength()") > 100  # drawn, not empty
+        assert page.evaluate("document.querySelectorAll('#mood-chart circle').length") == len(session["turns"]) + 1
+        lines = page.evaluate("Array.from(document.querySelectorAll('#transcript .line')).map(l => l.innerText)")
+        assert len(lines) == len(session["turns"]) and session["turns"][4]["text"] in lines[4]
+        page.wait_until("document.getElementById('player').readyState >= 1")  # call.wav loaded
+        target = session["turns"][6]["start_s"]
+        page.click("#transcript .line", 6)
+        now = page.wait_until(f"(t => t >= {target} - 0.05 && t)(document.getElementById('player').currentTime)")
+        assert target - 0.05 <= now < target + 2.0
+        page.click("#transcript .line", 2)
+        now = page.evaluate("document.getElementById('player').currentTime")
+        assert abs(now - session["turns"][2]["start_s"]) < 2.0
+        png = page.screenshot()
+        (tmp_path / "report.png").write_bytes(png)
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    assert browser.requests and all(url.startswith(("file:", "data:")) for url in browser.requests), browser.requests
+    assert report.as_uri() in browser.requests and (out / "call.wav").as_uri() in browser.requests

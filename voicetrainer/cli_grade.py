@@ -37,7 +37,7 @@ def resolve_rubric(rubric: Optional[Path], prompts_dir: Optional[Path] = None):
 
 
 def grade_and_show(session_dir: Path, rubric, judge=None, audio: bool = True, report: bool = True,
-                   show: bool = True) -> dict:
+                   show: bool = True, embed_audio: bool = False) -> dict:
     """Grade one session, write grade.json (and report.html), print the scorecard."""
     from .grading import grade_session, write_grade
     from .grading.scorecard import print_scorecard
@@ -46,12 +46,9 @@ def grade_and_show(session_dir: Path, rubric, judge=None, audio: bool = True, re
     write_grade(session_dir, result)
     report_path = None
     if report:
-        try:
-            from .grading.report import write_report
-        except ImportError:  # the HTML report is optional until it ships
-            write_report = None
-        if write_report:
-            report_path = str(write_report(session_dir, result))
+        from .grading.report import write_report
+
+        report_path = str(write_report(session_dir, result, embed_audio))
     if show:
         print_scorecard(result, console, report_path)
     return result
@@ -67,6 +64,7 @@ def grade(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=32, help="Sessions graded at once (useful with the LLM judge)."),
     audio: bool = typer.Option(True, "--audio/--no-audio", help="Measure loudness and pitch from the recordings."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html beside grade.json."),
+    embed_audio: bool = typer.Option(False, "--embed-audio", help="Put the call's audio inside report.html (Ogg Vorbis), to mail it alone."),
 ) -> None:
     """Grade saved sessions: writes grade.json and report.html into each and prints a scorecard."""
     from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +77,7 @@ def grade(
     if missing:
         raise VoiceTrainerError(f"{missing[0]} is not a folder.", hint="pass the --out folder of a `voicetrainer call`")
     if len(sessions) == 1:
-        grade_and_show(sessions[0], the_rubric, the_judge, audio, report)
+        grade_and_show(sessions[0], the_rubric, the_judge, audio, report, embed_audio=embed_audio)
         return
     results: dict[Path, dict | Exception] = {}
     with Progress(console=err_console, transient=True) as progress, ThreadPoolExecutor(jobs) as pool:
@@ -87,7 +85,7 @@ def grade(
 
         def one(path: Path) -> None:
             try:
-                results[path] = grade_and_show(path, the_rubric, the_judge, audio, report, show=False)
+                results[path] = grade_and_show(path, the_rubric, the_judge, audio, report, False, embed_audio)
             except VoiceTrainerError as exc:
                 results[path] = exc
             progress.advance(task)
