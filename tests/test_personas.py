@@ -67,7 +67,7 @@ def test_wrong_type_and_out_of_range_are_all_reported(tmp_path):
     assert set(fields) == {"difficulty", "mood.start"}
     assert fields["difficulty"].line == _line_of(text, "difficulty: hard")
     assert fields["mood.start"].line == _line_of(text, "  start: 12")
-    assert "less than or equal to 10" in fields["mood.start"].problem
+    assert fields["mood.start"].problem == "12 is too high (expected at most 10)"
 
 
 def test_unknown_behaviour_in_reactions(tmp_path):

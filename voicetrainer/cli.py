@@ -17,8 +17,9 @@ from .quiet import quiet_libraries
 quiet_libraries()
 
 from . import __version__  # noqa: E402
+from .cli_personas import PersonasDir, PromptsDir, app as personas_app, personas_dir as _personas_dir  # noqa: E402
 from .config import load_settings  # noqa: E402
-from .errors import FileValidationError, VoiceTrainerError  # noqa: E402
+from .errors import VoiceTrainerError  # noqa: E402
 from .terminal import console, err_console  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
 
@@ -27,17 +28,8 @@ app = typer.Typer(
     "Start with `voicetrainer personas list`, then `voicetrainer call --persona angry_refund`.",
     no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
 )
-personas_app = typer.Typer(help="List, show and validate customer personas.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")
 register_grading(app)
-
-PersonasDir = typer.Option(None, "--personas", help="Folder of persona YAML files (default: the shipped personas/).")
-
-
-def _personas_dir(option: Optional[Path]) -> Path:
-    from .personas import DEFAULT_PERSONAS_DIR
-
-    return option or load_settings().personas_dir or DEFAULT_PERSONAS_DIR
 
 
 @app.command()
@@ -57,7 +49,7 @@ def call(
     agent_gap: float = typer.Option(0.5, "--agent-gap", help="Offline mode: seconds between the customer's reply and the agent's next turn."),
     max_duration: Optional[float] = typer.Option(None, "--max-duration", help="End the call after this many seconds."),
     personas_dir: Optional[Path] = PersonasDir,
-    prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates and the rubric."),
+    prompts_dir: Optional[Path] = PromptsDir,
     grade: bool = typer.Option(True, "--grade/--no-grade", help="Grade the call when it ends (grade.json, report.html, scorecard)."),
 ) -> None:
     """Hold a mock call. With --agent-audio it runs offline from recorded turns."""
@@ -97,45 +89,6 @@ def call(
 
         console.print()
         grade_and_show(out, resolve_rubric(None, prompts_dir), make_judge("auto", llm_base_url, llm_model, prompts_dir))
-
-
-@personas_app.command("list")
-def personas_list(personas_dir: Optional[Path] = PersonasDir) -> None:
-    """List the personas you can call."""
-    from rich.table import Table
-
-    from .personas import load_persona, persona_files
-
-    table = Table("id", "name", "archetype", "difficulty", "summary", box=None)
-    problems = []
-    for path in persona_files(_personas_dir(personas_dir)):
-        try:
-            p = load_persona(path)
-        except FileValidationError as exc:
-            problems.append(exc)
-            continue
-        table.add_row(p.id, p.name, p.archetype, "★" * p.difficulty, p.summary)
-    console.print(table)
-    for exc in problems:
-        err_console.print(f"[yellow]skipped[/] {exc.message}")
-
-
-@personas_app.command("validate")
-def personas_validate(files: list[Path] = typer.Argument(..., help="Persona YAML files to check.")) -> None:
-    """Check persona files and report every problem with file, line and field."""
-    from .personas import load_persona
-
-    bad = 0
-    for path in files:
-        try:
-            load_persona(path)
-            console.print(f"[green]ok[/]  {path}")
-        except FileValidationError as exc:
-            bad += 1
-            for problem in exc.problems:
-                console.print(f"[red]error[/] {problem}")
-    if bad:
-        raise typer.Exit(1)
 
 
 @app.command()

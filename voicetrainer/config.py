@@ -39,8 +39,8 @@ class Settings(BaseModel):
     llm: LLMSettings = LLMSettings()
     stt_model: str = Field("tiny.en", description="faster-whisper model name or local path.")
     tts: str = Field("pyttsx3", description="pyttsx3 or piper.")
-    personas_dir: Path | None = None
-    prompts_dir: Path | None = None
+    personas_dir: Path | None = Field(None, description="Folder of persona files (relative to this file).")
+    prompts_dir: Path | None = Field(None, description="Folder of prompt templates and the rubric (relative to this file).")
 
 
 def config_path() -> Path:
@@ -54,6 +54,10 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     env = dict(os.environ if env is None else env)
     path = path or config_path()
     settings = load_model(path, Settings) if path.exists() else Settings()
+    # Folders in the config file are relative to the file, not to wherever the command runs.
+    folders = {k: path.parent / Path(v).expanduser() for k in ("personas_dir", "prompts_dir")
+               if (v := getattr(settings, k)) is not None}
+    settings = settings.model_copy(update=folders)
     llm = settings.llm.model_dump()
     for field, names in {
         "base_url": ("VOICETRAINER_LLM_BASE_URL", "OPENAI_BASE_URL"),

@@ -8,11 +8,9 @@ generated from them).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from typing import Annotated
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .behaviours import BEHAVIOUR_IDS
 from .errors import NotFoundError
@@ -40,6 +38,8 @@ Situation = Literal[
     "goodbye",        # the agent closed the call after the customer was satisfied
     "idle",           # the agent went silent ("Hello? Are you still there?")
     "interrupted",    # the agent talked over the customer
+    "demand",         # habits.repeats_demand: the customer re-asks their main demand (added to a reply)
+    "deflecting",     # a hidden fact is still kept back and the agent's question missed it
 ]
 SITUATIONS: tuple[str, ...] = Situation.__args__  # type: ignore[attr-defined]
 
@@ -55,6 +55,8 @@ def _known_behaviour(value: str) -> str:
 
 
 BehaviourId = Annotated[str, AfterValidator(_known_behaviour)]
+# Editors offer the behaviour ids as completions (the schema lists them).
+_BEHAVIOUR_KEYS = {"propertyNames": {"enum": sorted(BEHAVIOUR_IDS)}}
 
 
 class _Strict(BaseModel):
@@ -72,6 +74,11 @@ class Fact(_Strict):
     )
     say: str = Field(description="How the customer says it aloud.")
     volunteers: bool = Field(False, description="Mentions it unprompted in venting (else only when asked).")
+    hidden: bool = Field(
+        False,
+        description="Kept back until the agent asks with one of asked_by; other questions are dodged "
+        "(situation 'deflecting') and the LLM caller is not told the value.",
+    )
 
 
 class Scenario(_Strict):
@@ -97,31 +104,43 @@ class Mood(_Strict):
         None, ge=0, le=10, description="At or above this the customer demands a supervisor (null: never)."
     )
     drift_per_turn: float = Field(
-        0.5, ge=0, le=3, description="Patience: mood rises by this after a turn that did nothing to help."
+        0.5, ge=0, le=3, description="Patience: mood rises by this after a turn that did nothing to help (0: endless patience)."
     )
     resistance: float = Field(
         1.0, ge=0.2, le=3, description="How much good handling it takes: calming effects are divided by this."
     )
     needs_resolution: list[BehaviourId] = Field(
         default_factory=lambda: ["gives_timeline"],
+        json_schema_extra={"items": {"enum": sorted(BEHAVIOUR_IDS)}},
         description="Behaviours of which at least one must have happened before the customer accepts.",
     )
     reactions: dict[BehaviourId, float] = Field(
-        description="Agent behaviour id -> change in frustration (negative calms, positive angers)."
+        description="Agent behaviour id -> change in frustration (negative calms, positive angers).",
+        json_schema_extra=_BEHAVIOUR_KEYS,
     )
     bands: tuple[float, float] = Field(
         (4, 7), description="Mood at or above the first is 'annoyed', at or above the second 'angry'."
     )
     talks_over: bool = Field(False, description="Keeps talking for a moment when the agent barges in.")
-    idle_after_s: float = Field(6.0, gt=0, description="Seconds of agent silence before an idle prompt.")
+    idle_after_s: float = Field(
+        6.0, gt=0, description="Patience: seconds of agent silence before 'Hello? Are you still there?'."
+    )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "Mood":
-        if not self.satisfied_at < self.hang_up_at:
-            raise ValueError("satisfied_at must be below hang_up_at")
-        if not self.bands[0] <= self.bands[1]:
-            raise ValueError("bands must be increasing, e.g. [4, 7]")
-        return self
+    # Field validators (not one model validator) so each problem points at its own line.
+    @field_validator("hang_up_at")
+    @classmethod
+    def _above_satisfied(cls, value: float, info: ValidationInfo) -> float:
+        satisfied = info.data.get("satisfied_at")
+        if satisfied is not None and not satisfied < value:
+            raise ValueError(f"{value:g} is not above satisfied_at {satisfied:g} (expected hang_up_at > satisfied_at)")
+        return value
+
+    @field_validator("bands")
+    @classmethod
+    def _increasing(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not value[0] <= value[1]:
+            raise ValueError(f"{list(value)} is not increasing (expected [annoyed_from, angry_from], e.g. [4, 7])")
+        return value
 
     def band(self, mood: float) -> Band:
         return "angry" if mood >= self.bands[1] else "annoyed" if mood >= self.bands[0] else "calm"
@@ -139,6 +158,21 @@ class Voice(_Strict):
     pitch_per_mood: float = Field(1.5, ge=0, le=5)
 
 
+class Habits(_Strict):
+    """Difficulty knobs about how the customer talks, whatever their mood."""
+
+    verbosity: Literal["terse", "normal", "chatty"] = Field(
+        "normal",
+        description="terse: one sentence per reply; normal: the authored line; chatty: an extra "
+        "venting line on top when pressing the problem.",
+    )
+    repeats_demand: int = Field(
+        0, ge=0, le=5,
+        description="Re-asks the main demand (a line from lines.demand) every N-th reply while "
+        "pressing the problem, until the agent gives what needs_resolution asks for (0: never).",
+    )
+
+
 Lines = dict[Situation, dict[Band, list[str]]]
 
 
@@ -152,14 +186,20 @@ class Persona(_Strict):
     scenario: Scenario
     mood: Mood
     voice: Voice = Voice()
+    habits: Habits = Habits()
     lines: Lines = Field(description="Authored lines per situation and mood band.")
 
     @field_validator("lines")
     @classmethod
-    def _has_core_lines(cls, lines: Lines) -> Lines:
-        missing = [s for s in ("opening", "venting", "accepting", "hanging_up") if not any(lines.get(s, {}).values())]
+    def _has_core_lines(cls, lines: Lines, info: ValidationInfo) -> Lines:
+        needed = ["opening", "venting", "accepting", "hanging_up"]
+        habits = info.data.get("habits")
+        if habits is not None and habits.repeats_demand:
+            needed.append("demand")
+        missing = [s for s in needed if not any(lines.get(s, {}).values())]
         if missing:
-            raise ValueError(f"needs lines for: {', '.join(missing)}")
+            raise ValueError(f"no lines for {', '.join(missing)} (expected at least one line for each"
+                             f"{'; demand because habits.repeats_demand is set' if 'demand' in missing else ''})")
         return lines
 
     def lines_for(self, situation: str, band: Band) -> list[str]:
@@ -191,3 +231,14 @@ def find_persona(name_or_path: str, directory: Path = DEFAULT_PERSONAS_DIR) -> P
             hint=f"known personas: {known} (`voicetrainer personas list`)",
         )
     return load_persona(path)
+
+
+SCHEMA_FILE = DEFAULT_PERSONAS_DIR / "persona.schema.json"
+
+
+def persona_json_schema() -> str:
+    """The JSON Schema editors use to autocomplete and check persona files (committed as SCHEMA_FILE)."""
+    import json
+
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Persona.model_json_schema()}
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,118 @@
+"""`voicetrainer personas ...`: what trainers use to write, check and try customers.
+
+list, show, validate, new (scaffold from an archetype), try (a text call) and schema.
+Heavy modules are imported inside the commands so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from .config import load_settings
+from .errors import FileValidationError
+from .terminal import console, err_console
+
+app = typer.Typer(help="Write, check, show and try customer personas.", no_args_is_help=True)
+
+PersonasDir = typer.Option(
+    None, "--personas", file_okay=False,
+    help="Folder of persona YAML files (default: personas_dir in the config file, else the shipped personas/).",
+)
+PromptsDir = typer.Option(
+    None, "--prompts", exists=True, file_okay=False,
+    help="Folder of prompt templates and the rubric; files missing there come from the shipped prompts/.",
+)
+
+
+def personas_dir(option: Optional[Path]) -> Path:
+    """--personas, else the config file's personas_dir, else the shipped folder."""
+    from .personas import DEFAULT_PERSONAS_DIR
+
+    return option or load_settings().personas_dir or DEFAULT_PERSONAS_DIR
+
+
+@app.command("list")
+def personas_list(personas: Optional[Path] = PersonasDir) -> None:
+    """List the personas you can call."""
+    from .personas import load_persona, persona_files
+
+    table = Table("id", "name", "archetype", "difficulty", "summary", box=None)
+    problems = []
+    for path in persona_files(personas_dir(personas)):
+        try:
+            p = load_persona(path)
+        except FileValidationError as exc:
+            problems.append(exc)
+            continue
+        table.add_row(p.id, p.name, p.archetype, "★" * p.difficulty, p.summary)
+    console.print(table)
+    for exc in problems:
+        err_console.print(f"[yellow]skipped[/] {exc.file}: {len(exc.problems)} problem(s); "
+                          f"`voicetrainer personas validate {exc.file}` lists them")
+
+
+@app.command("validate")
+def personas_validate(
+    files: Optional[list[Path]] = typer.Argument(
+        None, help="Persona YAML files to check (default: every persona in the personas folder).", show_default=False
+    ),
+    personas: Optional[Path] = PersonasDir,
+) -> None:
+    """Check persona files; print every problem as file:line: field: what is wrong (what is expected).
+
+    The exit code is 0 when every file is valid, 1 otherwise.
+    """
+    from .personas import load_persona, persona_files
+
+    paths = files or persona_files(personas_dir(personas))
+    bad = 0
+    for path in paths:
+        try:
+            persona = load_persona(path)
+        except FileValidationError as exc:
+            bad += 1
+            for problem in exc.problems:
+                console.print(Text("error ", style="red") + Text(str(problem)), soft_wrap=True)
+            continue
+        console.print(Text("ok    ", style="green") + Text(str(path)), soft_wrap=True)
+        if persona.id != Path(path).stem:
+            console.print(Text(f"note  {path}: id '{persona.id}' differs from the file name; "
+                               f"`--persona {Path(path).stem}` finds it by file name", style="yellow"), soft_wrap=True)
+    if not paths:
+        console.print("No persona files found.")
+    if bad:
+        console.print(f"{bad} of {len(paths)} file{'s' if len(paths) != 1 else ''} invalid.")
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def personas_show(
+    name: str = typer.Argument(..., help="Persona id (see `personas list`) or a persona YAML file."),
+    personas: Optional[Path] = PersonasDir,
+) -> None:
+    """Summarise a persona: who they are, what they want, what calms and what angers them."""
+    from .persona_view import render_persona
+    from .personas import find_persona
+
+    console.print(render_persona(find_persona(name, personas_dir(personas))))
+
+
+@app.command("schema")
+def personas_schema(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the schema to this file instead of printing it."),
+) -> None:
+    """Print the JSON Schema of persona files (editors use it to autocomplete and check them)."""
+    from .personas import persona_json_schema
+
+    schema = persona_json_schema()
+    if out:
+        out.write_text(schema, encoding="utf-8")
+        err_console.print(f"Wrote {out}")
+    else:
+        sys.stdout.write(schema)
