@@ -18,6 +18,7 @@ from .personas import Band, Fact, Persona
 NEGATIVE = {"says_cant", "cites_policy", "blames_others", "dismissive", "rude", "false_promise", "interrupts"}
 POSITIVE = {"acknowledges_feelings", "apologises", "paraphrases", "takes_ownership", "gives_timeline",
             "offers_alternative", "summarises"}
+PRESSING = {"venting", "dismissed", "acknowledged", "deflecting"}  # still pushing the problem
 OUTCOME_SITUATION = {"hang_up": "hanging_up", "accept": "accepting", "satisfied": "satisfied",
                      "goodbye": "goodbye", "supervisor": "supervisor"}
 
@@ -32,6 +33,7 @@ class ReplyContext:
     agent_text: str
     history: tuple[tuple[str, str], ...]  # (speaker, text), oldest first, ending with the agent's turn
     facts: tuple[Fact, ...] = ()  # facts the agent just asked for
+    repeat_demand: bool = False  # habits.repeats_demand: end the reply by re-asking the main demand
 
 
 class LineGenerator(Protocol):
@@ -127,7 +129,8 @@ def asked_facts(persona: Persona, agent_text: str, behaviours: list[str]) -> tup
     )
 
 
-def choose_situation(update: MoodUpdate, behaviours: list[str], facts: tuple[Fact, ...], first: bool) -> str:
+def choose_situation(update: MoodUpdate, behaviours: list[str], facts: tuple[Fact, ...], first: bool,
+                     hiding: bool = False) -> str:
     if update.outcome in OUTCOME_SITUATION:
         return OUTCOME_SITUATION[update.outcome]
     if "closes_call" in behaviours:
@@ -140,6 +143,8 @@ def choose_situation(update: MoodUpdate, behaviours: list[str], facts: tuple[Fac
         return "escalated"
     if facts:
         return "answering"
+    if hiding and "asks_question" in behaviours:
+        return "deflecting"  # a hidden fact is still kept back and this question missed it
     if NEGATIVE & set(behaviours):
         return "dismissed"
     if POSITIVE & set(behaviours):
@@ -156,6 +161,8 @@ class Customer:
         self.fallback = fallback  # the scripted generator, used when the LLM fails
         self.engine = MoodEngine(persona.mood)
         self.history: list[tuple[str, str]] = []
+        self.revealed: set[str] = set()  # keys of facts already given
+        self.pressing_replies = 0  # replies that pushed the problem, for habits.repeats_demand
 
     @property
     def mood(self) -> float:
@@ -169,10 +176,12 @@ class Customer:
         first = not any(s == "customer" for s, _ in self.history)
         update = self.engine.react(behaviours)
         facts = asked_facts(self.persona, agent_text, behaviours)
-        situation = choose_situation(update, behaviours, facts, first)
+        self.revealed.update(f.key for f in facts)
+        hiding = any(f.hidden and f.key not in self.revealed for f in self.persona.scenario.facts)
+        situation = choose_situation(update, behaviours, facts, first, hiding)
         self.history.append(("agent", agent_text))
         ctx = ReplyContext(self.persona, situation, update.band, update.after, update, agent_text,
-                           tuple(self.history), facts)
+                           tuple(self.history), facts, self._repeats_demand(situation))
         ended_by = {"hanging_up": "customer_hung_up", "goodbye": "customer_satisfied"}.get(situation)
         if situation == "goodbye" and "closes_call" in behaviours:
             ended_by = "agent_closed"
@@ -197,3 +206,19 @@ class Customer:
         for _ in stream:
             pass
         return stream.text
+
+    def aside(self, situation: str) -> str:
+        """A line that answers none of the agent's words (e.g. interrupted): the mood does not move."""
+        ctx = ReplyContext(self.persona, situation, self.engine.band, self.mood, None, "", tuple(self.history))
+        stream = ReplyStream(self, ctx, situation, None, (), None)
+        for _ in stream:
+            pass
+        return stream.text
+
+    def _repeats_demand(self, situation: str) -> bool:
+        """Every N-th pressing reply re-asks the main demand, until the agent has offered a resolution."""
+        every = self.persona.habits.repeats_demand
+        if not every or situation not in PRESSING or self.engine.resolution_seen or self.engine.accepted:
+            return False
+        self.pressing_replies += 1
+        return self.pressing_replies % every == 0

@@ -61,6 +61,11 @@ class MoodEngine:
     def _outcome(self, behaviours: list[str]) -> str:
         s = self.settings
         if self.mood >= s.hang_up_at:
+            # A caller who would ask for a supervisor does so before walking away, even when one
+            # bad turn jumps past supervisor_at: the agent gets that one last chance.
+            if s.supervisor_at is not None and not self.supervisor_demanded and not self.accepted:
+                self.supervisor_demanded = True
+                return "supervisor"
             return "hang_up"
         if self.accepted:
             self.turns_since_accept += 1

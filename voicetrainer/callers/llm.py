@@ -37,6 +37,8 @@ SITUATION_GUIDE = {
     "goodbye": "Say goodbye briefly.",
     "idle": "The agent has gone silent; check whether they are still there.",
     "interrupted": "The agent talked over you; react.",
+    "deflecting": "The agent asked something, but not the question you are waiting for: dodge it and "
+                  "keep back what you are hiding.",
 }
 
 
@@ -62,7 +64,8 @@ class LLMGenerator:
             max_retries=settings.max_retries,
         )
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(prompts_dir or DEFAULT_PROMPTS_DIR)),
+            # A trainer's folder may hold only the templates they changed; the rest come from ours.
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (prompts_dir, DEFAULT_PROMPTS_DIR) if d]),
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
         )
         self._template = env.get_template("customer.j2")
@@ -74,6 +77,7 @@ class LLMGenerator:
             moved_by=[(b, d) for b, d in (ctx.update.moved_by if ctx.update else ()) if b != "drift"],
             situation=ctx.situation, situation_guide=SITUATION_GUIDE.get(ctx.situation, ""),
             facts=ctx.facts, examples=[e.replace("{fact}", "...") for e in examples[:6]],
+            repeat_demand=ctx.repeat_demand,
         )
         chat = [{"role": "system", "content": system}]
         for speaker, text in ctx.history:

@@ -15,8 +15,10 @@ from ..sentences import split_sentences
 FALLBACK_SITUATION = {
     "answering": "venting", "dismissed": "venting", "acknowledged": "venting", "boundary": "venting",
     "supervisor": "venting", "escalated": "acknowledged", "satisfied": "accepting", "goodbye": "accepting",
-    "idle": "venting", "interrupted": "venting", "opening": "venting",
+    "idle": "venting", "interrupted": "venting", "opening": "venting", "deflecting": "venting",
+    "demand": "venting",
 }
+CHATTY = {"opening", "venting", "dismissed", "acknowledged", "deflecting"}  # where a chatty caller says more
 
 
 class ScriptedGenerator:
@@ -32,16 +34,26 @@ class ScriptedGenerator:
         self.used.add(line)
         return line
 
-    def generate(self, ctx: ReplyContext) -> str:
-        situation = ctx.situation
+    def _line(self, ctx: ReplyContext, situation: str) -> str:
         lines = ctx.persona.lines_for(situation, ctx.band)
         while not lines and situation in FALLBACK_SITUATION:
             situation = FALLBACK_SITUATION[situation]
             lines = ctx.persona.lines_for(situation, ctx.band)
-        line = self._pick(lines) if lines else "..."
+        return self._pick(lines) if lines else "..."
+
+    def generate(self, ctx: ReplyContext) -> str:
+        line = self._line(ctx, ctx.situation)
+        verbosity = ctx.persona.habits.verbosity
         if ctx.situation == "answering":
             facts = " ".join(f.say for f in ctx.facts)
-            line = line.replace("{fact}", facts) if "{fact}" in line else f"{facts} {line}"
+            line = facts if verbosity == "terse" else \
+                line.replace("{fact}", facts) if "{fact}" in line else f"{facts} {line}"
+        elif verbosity == "terse":
+            line = (split_sentences(line.replace("{fact}", "")) or ["..."])[0]
+        elif verbosity == "chatty" and ctx.situation in CHATTY:
+            line = f"{line} {self._line(ctx, 'venting')}"
+        if ctx.repeat_demand:
+            line = f"{line} {self._line(ctx, 'demand')}"
         return line.replace("{fact}", "").strip()
 
     def sentences(self, ctx: ReplyContext) -> Iterator[str]:
