@@ -37,7 +37,7 @@ def broken(tmp_path, old: str, new: str):
 
 @pytest.mark.parametrize("old, new, expected", [
     ("    weight: 15\n", "    wieght: 15\n", "criteria.0.wieght: unknown field (did you mean 'weight'?)"),
-    ("paraphrases: 1.5", "paraphrase: 1.5", "criteria.0.scoring.for.paraphrase: Value error, unknown behaviour 'paraphrase' (did you mean 'paraphrases'?)"),
+    ("paraphrases: 1.5", "paraphrase: 1.5", "criteria.0.scoring.for.paraphrase: unknown behaviour 'paraphrase' (did you mean 'paraphrases'?)"),
     ("      5: Paraphrases", "      6: Paraphrases", "criteria.0.anchors"),
     ("customer_situations: [supervisor, escalated]", "customer_situations: [supervsor]", "unknown situation supervsor"),
     ("{metric: talk_ratio, above: 0.7,", "{metric: talk_ratios, above: 0.7,", "criteria.0.scoring.metrics.2.metric"),

@@ -105,9 +105,9 @@ def _describe(model: type[BaseModel], err: dict) -> str:
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         return f"unknown field ({f'did you mean {close[0]!r}?' if close else 'allowed here: ' + ', '.join(allowed)})"
     if kind == "missing":
-        return f"required field is missing (add it{about or ''})"
+        return f"required field is missing (add `{loc[-1]}:`{about.replace(':', ';', 1)})"
     if kind in ("literal_error", "enum"):
-        options = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        options = [o.strip("'") for o in re.split(r", | or ", ctx.get("expected", "")) if o]
         close = difflib.get_close_matches(str(err.get("input")), options, n=1)
         return f"{got} is not allowed ({f'did you mean {close[0]!r}? ' if close else ''}expected one of: {', '.join(options)})"
     if kind in ("value_error", "assertion_error"):
