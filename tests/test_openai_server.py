@@ -180,3 +180,16 @@ def test_not_found_path():
     with OpenAIServer() as srv:
         with pytest.raises(openai.NotFoundError):
             client_for(srv).completions.create(model="test-model", prompt="hi")
+
+
+def test_server_without_json_schema_refuses_it_but_accepts_json_mode():
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    with OpenAIServer(['{"a": 1}'], json_schema=False) as srv:
+        client = client_for(srv)
+        with pytest.raises(openai.BadRequestError, match="json_schema"):
+            ask(client, response_format=schema)
+        reply = ask(client, response_format={"type": "json_object"})
+        assert json.loads(reply.choices[0].message.content) == {"a": 1}
+        assert [r["response_format"]["type"] for r in srv.requests] == ["json_schema", "json_object"]
+    with OpenAIServer(['{"a": 2}']) as srv:  # by default it takes json_schema like OpenAI
+        assert json.loads(ask(client_for(srv), response_format=schema).choices[0].message.content) == {"a": 2}

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import LLMError
 from ..journal import load_session
 from ..rubric import Rubric, load_rubric
 from .evidence import Evidence, turn_evidence
@@ -68,8 +69,11 @@ def grade_session(session_dir: str | Path, rubric: Rubric | None = None, judge: 
     flags: list[str] = []
     judge_name = "rules"
     if judge is not None:
-        criteria, flags = judge.judge(session, rubric, evidence, metrics, criteria)
-        judge_name = judge.name
+        try:
+            criteria, flags = judge.judge(session, rubric, evidence, metrics, criteria)
+            judge_name = judge.name
+        except LLMError as exc:  # the rules' scorecard stands, and says why
+            flags = [f"The LLM judge failed ({exc.message}); this grade is by the rules."]
     ended_by = session.get("ended_by", "unknown")
     mood = metrics["customer_mood"]
     return {

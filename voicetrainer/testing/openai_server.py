@@ -8,6 +8,9 @@ the genuine `openai` client, over a genuine socket, without any network or model
         ...
         srv.requests  # every chat-completions request body, in order (never the API key)
 
+    OpenAIServer(..., json_schema=False) answers a `response_format` of type json_schema with
+    HTTP 400, as servers without structured outputs do (JSON mode, json_object, is accepted).
+
 Standard library only: http.server.ThreadingHTTPServer, json, threading.
 
 Endpoints:
@@ -202,6 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
 
         auth_present = bool(self.headers.get("Authorization"))
         self.owner._record(body, auth_present)
+        response_format = body.get("response_format")
+        if (not self.owner.json_schema and isinstance(response_format, dict)
+                and response_format.get("type") == "json_schema"):
+            self._send_error_json(400, "response_format type 'json_schema' is not supported by this server")
+            return
         try:
             reply = self.owner._next_reply(body)
         except Exception as exc:  # a faulty callable becomes a 500, visible to the client
@@ -287,12 +295,13 @@ class OpenAIServer:
     """
 
     def __init__(self, replies: list[ReplyLike] | Callable[[dict], ReplyLike] | None = None,
-                 default: ReplyLike = "Okay.", model: str = "test-model"):
+                 default: ReplyLike = "Okay.", model: str = "test-model", json_schema: bool = True):
         if replies is not None and not callable(replies):
             replies = [_as_reply(r) for r in replies]
         self._replies = replies
         self.default = _as_reply(default)
         self.model = model
+        self.json_schema = json_schema  # False: refuse response_format json_schema with a 400, like older servers
         self.created = int(time.time())
         self.requests: list[dict] = []
         self.errors: list[str] = []  # unexpected handler exceptions (kept instead of printed)
