@@ -28,6 +28,7 @@ test: setup-test
 
 bench: setup
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/grade.py
 
 clean:
 	rm -rf $(VENV) demo-out sessions .pytest_cache
