@@ -166,3 +166,13 @@ def test_another_rubric_changes_the_grade(tmp_path):
                                                          "for: {apologises: 0.5}"))
     d = text_session(tmp_path / "s", GOOD)
     assert scores(grade_session(d, load_rubric(custom)))["empathy"] < scores(grade_session(d))["empathy"]
+
+
+def test_a_promise_the_persona_cannot_keep_is_a_false_promise(tmp_path, baseline):
+    line = "Don't worry, it'll be in your account today."  # no "promise" in it
+    grade = grade_lines(tmp_path, with_defect(line))
+    expectations = next(c for c in grade["criteria"] if c["id"] == "expectations")
+    assert {"turn": 10, "quote": line, "behaviour": "false_promise", "effect": "against"} in expectations["evidence"]
+    assert expectations["score"] < scores(baseline)["expectations"]
+    honest = grade_lines(tmp_path, with_defect("The credit will be on your account, and I'll email you today."), "honest")
+    assert scores(honest)["expectations"] == scores(baseline)["expectations"]

@@ -135,7 +135,7 @@ def make_judge(which: str, base_url: Optional[str], model: Optional[str], prompt
         from .grading.judge import LLMJudge
     except ImportError:
         return None
-    return LLMJudge(llm, prompts_dir)
+    return LLMJudge(llm, prompts_dir or settings.prompts_dir)
 
 
 @rubric_app.command("validate")

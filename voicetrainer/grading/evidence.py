@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from ..behaviours import Detection, content_words, detect, normalise
 
+# A sentence that commits to something ("it'll", "I will", "promise", "definitely"...).
+COMMITMENT = re.compile(r"(?<![\w'])(?:will|won't|promise|guarantee\w*|definitely|certainly|for sure)(?![\w'])"
+                        r"|'ll(?![\w'])", re.IGNORECASE)
+CLAUSE = re.compile(r"[,;:]|\s(?:and|but|or|so)\s", re.IGNORECASE)
 SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?=\s|$)|$)")  # "$189.99" does not end a sentence
 
 
@@ -44,11 +48,29 @@ def quote_for(text: str, detection: Detection) -> str:
     return spans[0][2] if spans else text
 
 
-def turn_evidence(turns: list[dict]) -> list[Evidence]:
+def broken_promises(text: str, cannot_promise: list[str]) -> list[Detection]:
+    """Sentences that commit to something the persona says cannot be promised.
+
+    A commitment word in the sentence, and two content words of one `cannot_promise` item in
+    one clause of it ("It'll be in your account today" against "money in the account
+    today"; not "the credit will be on your account, and I'll email you today").
+    """
+    found = []
+    items = [set(content_words(item.split("(")[0])) for item in cannot_promise]
+    text = normalise(text)
+    for start, _, sentence in sentences(text):
+        clauses = [set(content_words(c)) for c in CLAUSE.split(sentence)]
+        if COMMITMENT.search(sentence) and any(len(c & item) >= 2 for c in clauses for item in items):
+            found.append(Detection("false_promise", sentence, start, start + len(sentence)))
+    return found
+
+
+def turn_evidence(turns: list[dict], cannot_promise: list[str] | None = None) -> list[Evidence]:
     """Every behaviour heard in every agent turn, in call order.
 
     Words are re-read with the current phrase lists (so a re-grade uses today's detectors);
-    the timing behaviours the call loop measured (interrupts, dead air) are kept as recorded.
+    the timing behaviours the call loop measured (interrupts, dead air) are kept as recorded;
+    promises the persona says cannot be kept count as false promises.
     """
     found: list[Evidence] = []
     caller_so_far: list[str] = []
@@ -59,7 +81,7 @@ def turn_evidence(turns: list[dict]) -> list[Evidence]:
             continue
         if not text:
             continue
-        for d in detect(text, " ".join(caller_so_far)):
+        for d in detect(text, " ".join(caller_so_far)) + broken_promises(text, cannot_promise or []):
             found.append(Evidence(t["index"], d.behaviour, d.trigger, quote_for(text, d)))
         for timing in ("interrupts", "dead_air"):
             if timing in (t.get("behaviours") or []):

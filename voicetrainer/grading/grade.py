@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import LLMError
+from ..errors import LLMError, VoiceTrainerError
 from ..journal import load_session
 from ..rubric import Rubric, load_rubric
 from .evidence import Evidence, turn_evidence
@@ -56,15 +56,25 @@ def measure(session_dir: Path, session: dict, rubric: Rubric, audio: bool = True
     return metrics
 
 
+def cannot_promise(session: dict, personas_dir: Path | None) -> list[str]:
+    """What the call's persona says cannot be promised ([] when the persona file is gone)."""
+    from ..personas import DEFAULT_PERSONAS_DIR, find_persona
+
+    try:
+        return list(find_persona(session.get("persona") or "", personas_dir or DEFAULT_PERSONAS_DIR).scenario.cannot_promise)
+    except VoiceTrainerError:
+        return []
+
+
 def grade_session(session_dir: str | Path, rubric: Rubric | None = None, judge: Judge | None = None,
-                  audio: bool = True) -> dict:
+                  audio: bool = True, personas_dir: Path | None = None) -> dict:
     """The grade document for one saved session (see README, "Grading")."""
     session_dir = Path(session_dir)
     session = load_session(session_dir)
     rubric = rubric or load_rubric()
     turns = session.get("turns", [])
     metrics = measure(session_dir, session, rubric, audio)
-    evidence = turn_evidence(turns)
+    evidence = turn_evidence(turns, cannot_promise(session, personas_dir))
     criteria = score_rubric(rubric, evidence, metrics, turns)
     flags: list[str] = []
     judge_name = "rules"

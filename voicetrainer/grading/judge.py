@@ -112,7 +112,8 @@ class LLMJudge:
             api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
             timeout=settings.timeout_s, max_retries=settings.max_retries,
         )
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(prompts_dir or DEFAULT_PROMPTS_DIR)),
+        folders = [d for d in (prompts_dir, DEFAULT_PROMPTS_DIR) if d]  # a trainer's folder may hold only some
+        env = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders]),
                                  undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
         self._system = env.get_template("judge.j2")
         self._call = env.get_template("judge_call.j2")
