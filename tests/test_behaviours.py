@@ -15,6 +15,9 @@ def ids(text: str, previous: str = "") -> set[str]:
     "text, expected",
     [
         ("I'm so sorry, I can hear how frustrating this has been.", {"apologises", "acknowledges_feelings"}),
+        ("I do apologise for any inconvenience caused.", {"apologises"}),
+        ("The crew expects to have it fixed by 6 p.m. today.", {"gives_timeline"}),
+        ("You'll have it back before noon.", {"gives_timeline"}),
         ("I'll take care of this myself.", {"takes_ownership"}),
         ("You'll see the refund within 3 to 5 business days.", {"gives_timeline", "summarises"}),
         ("I can't do anything about that.", {"says_cant"}),
@@ -43,6 +46,8 @@ def test_phrase_families(text, expected):
         ('You said the last agent told you "that\'s our policy".', "cites_policy"),  # quoting
         ("I can't accept that kind of language.", "says_cant"),
         ("Let me look into the scanner issue.", "rude"),  # word boundaries, not substrings
+        ("That's not the experience you should have had.", "blames_others"),
+        ("We'll go through it one by one.", "gives_timeline"),
     ],
 )
 def test_negation_quoting_and_word_boundaries(text, absent):

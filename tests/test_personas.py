@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from voicetrainer.errors import FileValidationError
-from voicetrainer.personas import DEFAULT_PERSONAS_DIR, SITUATIONS, load_persona, persona_files
+from voicetrainer.personas import BANDS, DEFAULT_PERSONAS_DIR, SITUATIONS, load_persona, persona_files
 
 SHIPPED = ["angry_refund", "passive_aggressive", "confused_demanding", "abusive_caller", "billing_dispute",
            "tech_meltdown"]
@@ -16,10 +17,34 @@ GOOD = (DEFAULT_PERSONAS_DIR / "angry_refund.yaml").read_text()
 
 def test_the_six_shipped_personas_exist():
     have = {p.stem for p in persona_files()}
-    missing = [p for p in SHIPPED if p not in have]
-    if missing == SHIPPED[1:]:
-        pytest.skip("only angry_refund is shipped so far")
-    assert not missing
+    assert [p for p in SHIPPED if p not in have] == []
+
+
+def test_shipped_personas_are_six_different_callers():
+    personas = [load_persona(p) for p in persona_files()]
+    for attribute in (lambda p: p.scenario.company, lambda p: p.archetype, lambda p: p.name,
+                      lambda p: (p.voice.voice, p.voice.rate, p.voice.pitch)):
+        values = [attribute(p) for p in personas]
+        assert len(set(values)) == len(values), values
+
+
+@pytest.mark.parametrize("path", persona_files(), ids=lambda p: p.stem)
+def test_shipped_persona_has_lines_for_every_situation_at_every_mood(path):
+    persona = load_persona(path)
+    assert path.read_text().startswith("# yaml-language-server: $schema=./persona.schema.json\n")
+    thin = [(s, b) for s in SITUATIONS for b in BANDS if len(persona.lines.get(s, {}).get(b, [])) < 2]
+    assert thin == [], "at least two lines per situation and mood band, so the caller does not repeat itself"
+    lines = [line for by_band in persona.lines.values() for band_lines in by_band.values() for line in band_lines]
+    assert len(lines) == len(set(lines)), "a line appears twice"
+    assert not [line for line in lines if re.search(r"[*(\[]", line)], "stage directions are not spoken"
+    assert 3 <= len(persona.scenario.facts) <= 5
+
+
+@pytest.mark.parametrize("path", persona_files(), ids=lambda p: p.stem)
+def test_shipped_persona_voice_is_installed(path, synthesizer):
+    persona = load_persona(path)
+    # An unknown voice id would silently fall back to the default voice: every caller alike.
+    assert synthesizer._voice_id(persona.voice.voice), persona.voice.voice
 
 
 @pytest.mark.parametrize("path", persona_files(), ids=lambda p: p.stem)
@@ -90,3 +115,13 @@ def test_missing_file_and_empty_file(tmp_path):
     (tmp_path / "empty.yaml").write_text("")
     with pytest.raises(FileValidationError, match="empty"):
         load_persona(tmp_path / "empty.yaml")
+
+
+def test_personas_list_shows_every_id_in_full_on_a_narrow_terminal():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "voicetrainer", "personas", "list"], capture_output=True,
+                         text=True, env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"}, check=True).stdout
+    for persona_id in SHIPPED:
+        assert persona_id in out

@@ -145,9 +145,13 @@ def choose_situation(update: MoodUpdate, behaviours: list[str], facts: tuple[Fac
         return "answering"
     if hiding and "asks_question" in behaviours:
         return "deflecting"  # a hidden fact is still kept back and this question missed it
-    if NEGATIVE & set(behaviours):
+    # A behaviour counts the way this caller felt it: a persona that bristles at apologies
+    # (reaction > 0) hears one as a brush-off, not as acknowledgement.
+    felt = dict(update.moved_by)
+    judged = [b for b in behaviours if b in NEGATIVE | POSITIVE]
+    if any(felt[b] > 0 if b in felt else b in NEGATIVE for b in judged):
         return "dismissed"
-    if POSITIVE & set(behaviours):
+    if judged:
         return "acknowledged"
     return "venting"
 

@@ -34,6 +34,7 @@ class MoodEngine:
     supervisor_demanded: bool = field(init=False, default=False)
     resolution_seen: set[str] = field(init=False, default_factory=set)
     turns_since_accept: int = field(init=False, default=0)
+    warnings: int = field(init=False, default=0)  # boundaries the agent has set about the caller's language
 
     def __post_init__(self) -> None:
         self.mood = self.settings.start
@@ -56,6 +57,7 @@ class MoodEngine:
             moved.append(("drift", s.drift_per_turn))
         self.mood = round(min(10.0, max(0.0, before + sum(d for _, d in moved))), 2)
         self.resolution_seen.update(b for b in behaviours if b in s.needs_resolution)
+        self.warnings += "sets_boundary" in behaviours
         return MoodUpdate(before, self.mood, tuple(moved), self.band, self._outcome(behaviours))
 
     def _outcome(self, behaviours: list[str]) -> str:
@@ -67,6 +69,8 @@ class MoodEngine:
                 self.supervisor_demanded = True
                 return "supervisor"
             return "hang_up"
+        if s.hang_up_after_warnings and self.warnings >= s.hang_up_after_warnings and self.band == "angry":
+            return "hang_up"  # warned enough times and still abusive: the call ends
         if self.accepted:
             self.turns_since_accept += 1
             return "goodbye" if "closes_call" in behaviours or self.turns_since_accept >= 3 else "satisfied"

@@ -118,6 +118,11 @@ class Mood(_Strict):
         description="Agent behaviour id -> change in frustration (negative calms, positive angers).",
         json_schema_extra=_BEHAVIOUR_KEYS,
     )
+    hang_up_after_warnings: int | None = Field(
+        None, ge=1,
+        description="Abusive callers: once the agent has set this many boundaries (sets_boundary), a caller "
+                    "still in the angry band keeps abusing and hangs up (null: never).",
+    )
     bands: tuple[float, float] = Field(
         (4, 7), description="Mood at or above the first is 'annoyed', at or above the second 'angry'."
     )

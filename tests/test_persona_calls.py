@@ -1,0 +1,270 @@
+"""Every shipped persona, called as text through the real Customer (mood engine + scripted
+lines): a well-handled call calms the caller and ends accepted, a badly handled one ends in a
+hang-up or a clearly angrier caller. The agent scripts are data, written as an agent would
+speak them; each line is there for the behaviours it should trigger.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from voicetrainer.callers.scripted import ScriptedGenerator
+from voicetrainer.customer import Customer
+from voicetrainer.mood import MoodEngine
+from voicetrainer.personas import Mood, find_persona, persona_files
+
+SCRIPTS = {
+    "angry_refund": {
+        "good": [
+            "Thank you for calling Brightline Home, this is Sam. How can I help you today?",
+            "I'm so sorry, I can hear how frustrating this has been.",
+            "So you returned the espresso machine on October 28th and the refund still hasn't reached you.",
+            "Could you give me your order number?",
+            "Thank you. I'm going to take care of this myself.",
+            "I've reissued the refund and you'll see it within 3 to 5 business days.",
+            "Is there anything else I can help you with?",
+            "Thank you for your patience, Dana. Have a good evening.",
+        ],
+        "bad": [
+            "Brightline.",
+            "You need to calm down.",
+            "That's not my department.",
+            "I can't do anything about that.",
+            "That's our policy.",
+            "Look, I don't know what you want me to do.",
+            "It'll get there when it gets there.",
+        ],
+    },
+    "passive_aggressive": {
+        "good": [
+            "Good morning, thank you for calling Hartwell Furniture, this is Jordan. How can I help you today?",
+            "So you took two days off work, waited in for the sofa both times, and the van never turned up and nobody called you.",
+            "Let me pull up your order. Could you give me the order number?",
+            "Thank you. I can see both missed slots here, and that's not the experience you should have had. I'm going to take care of this myself.",
+            "I've added you to the first slot on Thursday, seven to nine in the morning, and the driver will be with you no later than nine.",
+            "I'm also refunding the seventy-nine dollar delivery fee, and you'll see it on your card within three to five business days.",
+            "To recap: Thursday, first slot, a text the evening before, and the delivery fee back on your card. Is there anything else I can help with?",
+            "Thank you for your patience, Margaret. Have a lovely day.",
+        ],
+        "bad": [
+            "Hartwell Furniture, what's the order number?",
+            "I do apologise for any inconvenience caused.",
+            "Delivery windows are estimates, that's our policy.",
+            "The delivery team handles that, it's not my department.",
+            "I apologise, I can't book a specific time.",
+            "Sorry about that.",
+            "I understand your frustration, sorry again for the inconvenience.",
+            "Is there anything else?",
+        ],
+    },
+}
+SCRIPTS["confused_demanding"] = {
+        "good": [
+            "Thank you for calling Nimbus Mobile, my name is Alex. How can I help you today?",
+            "I can hear how confusing this bill has been, and I'm going to go through it with you step by step.",
+            "Could you tell me your account number? It starts with N M.",
+            "Thank you. Just to check I have this right: you were told forty-five a month, and the bill says a hundred and forty-two. Let's take it one line at a time.",
+            "The forty-five is your plan, and the thirty-eight is the payment for your new phone. Does that part make sense?",
+            "The other two are one-offs: a part month for October and a thirty-five dollar activation fee. I've credited the activation fee, so you won't pay that.",
+            "To recap: from next month your bill will be eighty-three dollars, and you'll get a text summary of this within the next hour.",
+            "Is there anything else I can help you with today?",
+            "Thank you for calling, Gloria. Have a lovely afternoon.",
+        ],
+        "bad": [
+            "Nimbus, account number?",
+            "As I said, it's all itemised on the bill, ma'am.",
+            "That's a pro-rata charge plus the device instalment and the activation fee, it's standard.",
+            "Billing queries are another department, you'll have to call them.",
+            "I can't change the bill, that's company policy.",
+            "Look, I've already told you what it is.",
+            "Whatever, it's on the bill.",
+        ],
+}
+SCRIPTS["abusive_caller"] = {
+        "good": [
+            "Thank you for calling Crestway Car Rental, this is Morgan. How can I help you today?",
+            "Mr. Salazar, I'm here to help, but I need you to keep this respectful. I want to get this charge sorted for you.",
+            "I understand why you're angry about a charge you don't think is yours, and I'm going to look into it right now.",
+            "Could you give me your rental agreement number?",
+            "Thank you. So the scratch was already on the bumper at pickup, you have photos from our lot, and we charged you three hundred and fifty dollars anyway.",
+            "I've put the charge on hold, and I'll send you a link to upload your photos. The damage team will give you a decision within five business days.",
+            "To recap: the charge is on hold, you'll get the upload link by email, and you'll have a decision within five business days. Is there anything else I can help with?",
+            "Thank you for your patience, Mr. Salazar. Have a good evening.",
+        ],
+        "bad": [
+            "Crestway.",
+            "Sir, you need to calm down.",
+            "Damage charges are final, that's company policy.",
+            "I can't do anything about it, it's the damage team's decision.",
+            "Whatever, you can email them again.",
+        ],
+}
+SCRIPTS["billing_dispute"] = {
+        "good": [
+            "Good afternoon, thank you for calling Lumen Energy, my name is Chris. How can I help you today?",
+            "I can hear how worrying this is, and please don't apologise, you've done the right thing calling. I'm going to sort this out with you.",
+            "Could you give me your account number?",
+            "Thank you. So we took four hundred and eighty-six dollars instead of the usual seventy-two, and it's left you overdrawn with your rent due on the first.",
+            "I've processed a refund of four hundred and fourteen dollars and twenty cents, and it will be back in your account within three business days, so well before the first.",
+            "I can also spread the catch-up over twelve months, and I'll add a thirty-five dollar credit for the overdraft fee.",
+            "To recap: the refund is back within three business days, you'll get an email today confirming it for your bank, and nothing else will be taken. Does that help?",
+            "Thank you for calling, Priya. Take care.",
+        ],
+        "bad": [
+            "Lumen Energy, account number please.",
+            "The bill is correct as billed. That's how estimated readings work.",
+            "Refunds aren't something we can do, it's our policy.",
+            "You should have checked your statement, ma'am.",
+            "Your bank fee is the bank's problem, you'll have to call them.",
+            "Okay.",
+        ],
+}
+SCRIPTS["tech_meltdown"] = {
+        "good": [
+            "Thanks for calling Vantage Fiber, this is Riley. How can I help you today?",
+            "That sounds really stressful with a client call at two. I'm going to take care of this with you right now.",
+            "Can I take your account number, and what have you already tried?",
+            "Thanks. So the LOS light is blinking red, you've power-cycled the ONT and router and swapped the patch lead, and it's still down.",
+            "I can see a fibre cut in your area. The repair crew is on site and their estimate is to have it fixed by 6 p.m. today.",
+            "In the meantime, I can add a free hundred gig data boost to your Vantage mobile line, so you can tether for the call. It'll be active within ten minutes.",
+            "To recap: the data boost is on now, the crew expects the line back by 6 p.m., you'll get text updates every two hours, and you'll get a credit for today. Does that work for you?",
+            "Thanks for your patience, Marcus. Good luck with the call, have a good afternoon.",
+        ],
+        "bad": [
+            "Vantage Fiber.",
+            "Have you tried turning the router off and on again?",
+            "There's nothing I can do about outages, that's not my department.",
+            "Okay, can you unplug it for thirty seconds and plug it back in?",
+            "It'll get there when it gets there, sir.",
+            "Is there anything else?",
+        ],
+}
+
+
+def play(persona_id: str, script: list[str], seed: int = 0):
+    customer = Customer(find_persona(persona_id), ScriptedGenerator(seed))
+    replies = []
+    for line in script:
+        replies.append(customer.respond(line))
+        if replies[-1].ends_call:
+            break
+    return customer, replies
+
+
+SHIPPED = [p.stem for p in persona_files()]
+
+
+def test_every_shipped_persona_has_agent_scripts():
+    assert sorted(SCRIPTS) == sorted(SHIPPED)
+
+
+@pytest.mark.parametrize("persona_id", SHIPPED)
+def test_well_handled_call_calms_the_caller_and_ends_accepted(persona_id):
+    customer, replies = play(persona_id, SCRIPTS[persona_id]["good"])
+    mood = customer.persona.mood
+    situations = [r.situation for r in replies]
+    assert len(replies) == len(SCRIPTS[persona_id]["good"]), f"ended early: {situations}"
+    assert "accepting" in situations
+    assert not {"dismissed", "hanging_up", "supervisor"} & set(situations), situations
+    assert replies[-1].ended_by in ("agent_closed", "customer_satisfied")
+    assert replies[-1].update.after <= mood.satisfied_at < mood.start
+
+
+@pytest.mark.parametrize("persona_id", SHIPPED)
+def test_badly_handled_call_ends_in_a_hang_up_or_a_much_angrier_caller(persona_id):
+    customer, replies = play(persona_id, SCRIPTS[persona_id]["bad"])
+    situations = [r.situation for r in replies]
+    assert "accepting" not in situations and "acknowledged" not in situations, situations
+    angered_by_words = [b for r in replies for b, d in r.update.moved_by if d > 0 and b != "drift"]
+    assert angered_by_words, "the agent's own words made it worse, not just the waiting"
+    hung_up = replies[-1].ended_by == "customer_hung_up"
+    assert hung_up or replies[-1].update.after >= customer.persona.mood.start + 2, situations
+
+
+@pytest.mark.parametrize("persona_id", SHIPPED)
+def test_every_fact_is_given_when_the_agent_asks_for_it(persona_id):
+    persona = find_persona(persona_id)
+    for fact in persona.scenario.facts:
+        for words in fact.asked_by:
+            customer = Customer(persona, ScriptedGenerator(0))
+            customer.respond(SCRIPTS[persona_id]["good"][0])
+            reply = customer.respond(f"I'll take care of this for you. Could you tell me the {words}, please?")
+            assert reply.situation == "answering", (fact.key, words)
+            assert fact.say in reply.text, (fact.key, words)
+            assert "{" not in reply.text
+
+
+@pytest.mark.parametrize("persona_id", SHIPPED)
+def test_a_long_middling_call_never_repeats_a_line(persona_id):
+    # Neither good nor bad handling: the caller stays in the call for many turns.
+    script = ["Hello, thanks for calling, how can I help?"] + [
+        "I see.", "I understand.", "Okay.", "I hear you.", "Right.", "I can see that.", "Mm-hm.",
+        "I understand how you feel.", "Okay, I see.", "I get it.", "Sure.", "I hear what you're saying.",
+    ]
+    for seed in range(5):
+        _, replies = play(persona_id, script[:10], seed=seed)
+        texts = [r.text for r in replies]
+        assert len(replies) >= 6, [r.situation for r in replies]
+        assert len(set(texts)) == len(texts), seed
+
+
+# The abusive caller: a calm boundary gets the boundary response; abuse after warnings ends it.
+
+BOUNDARY = "Mr. Salazar, I'm here to help, but I need you to keep this respectful."
+FINAL_WARNING = "If you continue to swear at me, I will end this call."
+
+
+def test_a_boundary_statement_gets_the_boundary_response():
+    customer, replies = play("abusive_caller", [SCRIPTS["abusive_caller"]["good"][0], BOUNDARY])
+    reply = replies[-1]
+    assert "sets_boundary" in [d.behaviour for d in reply.detections]
+    assert reply.situation == "boundary" and not reply.ends_call
+    assert reply.text in customer.persona.lines_for("boundary", reply.update.band)
+    assert reply.update.after < reply.update.before, "a calm boundary takes some heat out of him"
+
+
+def test_a_boundary_then_real_help_wins_the_abusive_caller_over():
+    _, replies = play("abusive_caller", SCRIPTS["abusive_caller"]["good"])
+    assert replies[1].situation == "boundary" and replies[1].update.band == "angry"  # still swearing
+    assert replies[2].update.band != "angry" and replies[-1].ended_by == "agent_closed"
+
+
+def test_abuse_that_goes_on_after_two_warnings_ends_the_call():
+    greeting = SCRIPTS["abusive_caller"]["good"][0]
+    customer, replies = play("abusive_caller", [greeting, BOUNDARY, "Okay.", FINAL_WARNING, "Sir?"])
+    first_warning, _, second_warning = replies[1:]
+    assert first_warning.situation == "boundary" and not first_warning.ends_call
+    assert first_warning.text in customer.persona.lines_for("boundary", "angry"), "the abuse goes on"
+    assert second_warning.ends_call and second_warning.ended_by == "customer_hung_up"
+    assert second_warning.situation == "hanging_up"
+    assert second_warning.update.after < customer.persona.mood.hang_up_at, "ended by the warnings, not the threshold"
+
+
+def test_one_warning_alone_does_not_end_the_call():
+    greeting = SCRIPTS["abusive_caller"]["good"][0]
+    _, replies = play("abusive_caller", [greeting, BOUNDARY, "Okay.", "Okay."])
+    assert not any(r.ends_call for r in replies)
+
+
+# The engine features these personas needed.
+
+def _mood(**kw) -> Mood:
+    return Mood(**{"start": 8, "drift_per_turn": 0, "reactions": {"sets_boundary": 0}, **kw})
+
+
+def test_engine_hangs_up_after_the_set_number_of_warnings_only_while_still_angry():
+    engine = MoodEngine(_mood(hang_up_after_warnings=2))
+    assert engine.react(["sets_boundary"]).outcome == "continue"
+    assert engine.react(["sets_boundary"]).outcome == "hang_up"
+    never = MoodEngine(_mood())
+    assert all(never.react(["sets_boundary"]).outcome == "continue" for _ in range(5))
+    calmed = MoodEngine(_mood(hang_up_after_warnings=2, reactions={"sets_boundary": -1.0}))
+    assert [calmed.react(["sets_boundary"]).outcome for _ in range(3)] == ["continue"] * 3  # 7, 6, 5: not angry
+
+
+def test_a_behaviour_reads_the_way_this_caller_feels_it():
+    # An apology calms the angry refund caller but is a brush-off to the passive-aggressive one.
+    apology = "I do apologise for any inconvenience caused."
+    for persona_id, situation in (("angry_refund", "acknowledged"), ("passive_aggressive", "dismissed")):
+        _, replies = play(persona_id, [SCRIPTS[persona_id]["good"][0], apology])
+        assert replies[-1].situation == situation, persona_id
