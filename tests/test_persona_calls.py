@@ -13,28 +13,12 @@ from voicetrainer.customer import Customer
 from voicetrainer.mood import MoodEngine
 from voicetrainer.personas import Mood, find_persona, persona_files
 
-SCRIPTS = {
-    "angry_refund": {
-        "good": [
-            "Thank you for calling Brightline Home, this is Sam. How can I help you today?",
-            "I'm so sorry, I can hear how frustrating this has been.",
-            "So you returned the espresso machine on October 28th and the refund still hasn't reached you.",
-            "Could you give me your order number?",
-            "Thank you. I'm going to take care of this myself.",
-            "I've reissued the refund and you'll see it within 3 to 5 business days.",
-            "Is there anything else I can help you with?",
-            "Thank you for your patience, Dana. Have a good evening.",
-        ],
-        "bad": [
-            "Brightline.",
-            "You need to calm down.",
-            "That's not my department.",
-            "I can't do anything about that.",
-            "That's our policy.",
-            "Look, I don't know what you want me to do.",
-            "It'll get there when it gets there.",
-        ],
-    },
+from .test_customer import BAD as REFUND_BAD, GOOD as REFUND_GOOD
+
+# Agent turns, in order. "good": greets, acknowledges, paraphrases, owns it, asks for facts,
+# gives dates and options, sums up, closes. "bad": brushes off, "I can't", policy, blame.
+SCRIPTS: dict[str, dict[str, list[str]]] = {
+    "angry_refund": {"good": REFUND_GOOD, "bad": REFUND_BAD},  # the calls test_customer plays
     "passive_aggressive": {
         "good": [
             "Good morning, thank you for calling Hartwell Furniture, this is Jordan. How can I help you today?",
@@ -57,8 +41,7 @@ SCRIPTS = {
             "Is there anything else?",
         ],
     },
-}
-SCRIPTS["confused_demanding"] = {
+    "confused_demanding": {
         "good": [
             "Thank you for calling Nimbus Mobile, my name is Alex. How can I help you today?",
             "I can hear how confusing this bill has been, and I'm going to go through it with you step by step.",
@@ -79,8 +62,8 @@ SCRIPTS["confused_demanding"] = {
             "Look, I've already told you what it is.",
             "Whatever, it's on the bill.",
         ],
-}
-SCRIPTS["abusive_caller"] = {
+    },
+    "abusive_caller": {
         "good": [
             "Thank you for calling Crestway Car Rental, this is Morgan. How can I help you today?",
             "Mr. Salazar, I'm here to help, but I need you to keep this respectful. I want to get this charge sorted for you.",
@@ -98,8 +81,8 @@ SCRIPTS["abusive_caller"] = {
             "I can't do anything about it, it's the damage team's decision.",
             "Whatever, you can email them again.",
         ],
-}
-SCRIPTS["billing_dispute"] = {
+    },
+    "billing_dispute": {
         "good": [
             "Good afternoon, thank you for calling Lumen Energy, my name is Chris. How can I help you today?",
             "I can hear how worrying this is, and please don't apologise, you've done the right thing calling. I'm going to sort this out with you.",
@@ -118,14 +101,14 @@ SCRIPTS["billing_dispute"] = {
             "Your bank fee is the bank's problem, you'll have to call them.",
             "Okay.",
         ],
-}
-SCRIPTS["tech_meltdown"] = {
+    },
+    "tech_meltdown": {
         "good": [
             "Thanks for calling Vantage Fiber, this is Riley. How can I help you today?",
             "That sounds really stressful with a client call at two. I'm going to take care of this with you right now.",
             "Can I take your account number, and what have you already tried?",
             "Thanks. So the LOS light is blinking red, you've power-cycled the ONT and router and swapped the patch lead, and it's still down.",
-            "I can see a fibre cut in your area. The repair crew is on site and their estimate is to have it fixed by 6 p.m. today.",
+            "There's a fibre cut in your area. The repair crew is on site and expects to have it fixed by 6 p.m. today. Do you have a mobile line with us?",
             "In the meantime, I can add a free hundred gig data boost to your Vantage mobile line, so you can tether for the call. It'll be active within ten minutes.",
             "To recap: the data boost is on now, the crew expects the line back by 6 p.m., you'll get text updates every two hours, and you'll get a credit for today. Does that work for you?",
             "Thanks for your patience, Marcus. Good luck with the call, have a good afternoon.",
@@ -138,8 +121,8 @@ SCRIPTS["tech_meltdown"] = {
             "It'll get there when it gets there, sir.",
             "Is there anything else?",
         ],
+    },
 }
-
 
 def play(persona_id: str, script: list[str], seed: int = 0):
     customer = Customer(find_persona(persona_id), ScriptedGenerator(seed))
@@ -268,3 +251,29 @@ def test_a_behaviour_reads_the_way_this_caller_feels_it():
     for persona_id, situation in (("angry_refund", "acknowledged"), ("passive_aggressive", "dismissed")):
         _, replies = play(persona_id, [SCRIPTS[persona_id]["good"][0], apology])
         assert replies[-1].situation == situation, persona_id
+
+
+# What makes each archetype itself.
+
+def test_a_concrete_date_calms_the_anxious_caller_most():
+    timeline = "That will be done within three business days."
+    calmed = {}
+    for persona_id in SHIPPED:
+        _, replies = play(persona_id, [SCRIPTS[persona_id]["good"][0], timeline])
+        calmed[persona_id] = dict(replies[-1].update.moved_by)["gives_timeline"]
+    assert min(calmed, key=calmed.get) == "billing_dispute", calmed
+
+
+def test_the_confused_caller_keeps_repeating_her_demand_until_someone_sums_it_up():
+    persona = find_persona("confused_demanding")
+    demands = {line for by_band in persona.lines["demand"].values() for line in by_band}
+    _, replies = play("confused_demanding", SCRIPTS["confused_demanding"]["bad"])
+    assert any(d in r.text for r in replies for d in demands)
+
+
+def test_the_tech_caller_only_mentions_his_mobile_line_when_asked_about_it():
+    greeting = SCRIPTS["tech_meltdown"]["good"][0]
+    _, replies = play("tech_meltdown", [greeting, "I'm going to sort this out. Which package are you on at the moment?",
+                                        "Do you have a mobile line with us?"])
+    assert replies[1].situation == "deflecting" and "Vantage mobile" not in replies[1].text
+    assert replies[2].situation == "answering" and "Vantage mobile" in replies[2].text

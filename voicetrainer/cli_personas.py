@@ -42,7 +42,10 @@ def personas_list(personas: Optional[Path] = PersonasDir) -> None:
     """List the personas you can call."""
     from .personas import load_persona, persona_files
 
-    table = Table("id", "name", "archetype", "difficulty", "summary", box=None)
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True, min_width=18)  # never cut short: it is what users type
+    for column in ("name", "archetype", "difficulty", "summary"):
+        table.add_column(column, overflow="fold")
     problems = []
     for path in persona_files(personas_dir(personas)):
         try:
