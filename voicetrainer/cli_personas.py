@@ -119,3 +119,69 @@ def personas_schema(
         err_console.print(f"Wrote {out}")
     else:
         sys.stdout.write(schema)
+
+
+@app.command("new")
+def personas_new(
+    name: str = typer.Argument(..., help="Id of the new persona; also its file name (lowercase, digits, _)."),
+    archetype: str = typer.Option(
+        ..., "--archetype", "-a",
+        help="Starting point: angry, passive_aggressive, confused_demanding, abusive, anxious or technical.",
+    ),
+    customer_name: Optional[str] = typer.Option(None, "--name", help="The customer's name (default: the archetype's)."),
+    personas: Optional[Path] = PersonasDir,
+    force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
+) -> None:
+    """Write a commented persona file to fill in, valid as written (PERSONAS_DIR/NAME.yaml)."""
+    from .scaffold import write_new_persona
+
+    path = write_new_persona(name, archetype, personas_dir(personas), customer_name, force)
+    console.print(f"Wrote [bold]{path}[/]. Edit it, then:")
+    folder = f" --personas {personas}" if personas else ""
+    for step in (f"validate {path}", f"show {name}{folder}", f"try {name}{folder}"):
+        console.print(f"  voicetrainer personas {step}", markup=False)
+
+
+@app.command("try")
+def personas_try(
+    name: str = typer.Argument(..., help="Persona id (see `personas list`) or a persona YAML file."),
+    caller: str = typer.Option("scripted", "--caller", help="Customer line generator: scripted, llm, or auto (llm when an endpoint is configured)."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint (overrides VOICETRAINER_LLM_BASE_URL)."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on that endpoint (overrides VOICETRAINER_LLM_MODEL)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the scripted caller's line choice (same seed, same call)."),
+    save: Optional[Path] = typer.Option(None, "--save", help="Save the call as a session in this folder (journal.jsonl, session.json); `voicetrainer grade` can grade it.", file_okay=False),
+    personas: Optional[Path] = PersonasDir,
+    prompts: Optional[Path] = PromptsDir,
+) -> None:
+    """Hold a text call: you type as the agent; see the customer's reply, mood and what moved it.
+
+    Reads your lines from the keyboard or from piped stdin (one line per agent turn). An empty
+    line or `/wait SECONDS` is silence, `/interrupt TEXT` talks over the customer, `/quit` or
+    Ctrl-D stops. The call ends when the customer hangs up or is satisfied, or you close it.
+    """
+    from .personas import find_persona
+    from .setup_call import choose_caller, make_customer
+    from .terminal import print_summary
+    from .text_call import HELP, run_text_call
+
+    settings = load_settings().with_llm(llm_base_url, llm_model)
+    persona = find_persona(name, personas_dir(personas))
+    which = choose_caller(caller, settings)
+    customer = make_customer(persona, which, settings, seed, prompts)
+    console.print(f"Text call with [bold]{persona.name}[/] ({persona.id}), {customer.generator.name} caller. "
+                  f"Mood starts at {persona.mood.start:g}.")
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print(HELP, style="dim")
+    session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
+                            meta={"seed": seed})
+    console.print()
+    print_summary(session, str(save) if save else "not saved (--save FOLDER keeps it)")
+
+
+def _typed_lines():
+    while True:
+        try:
+            yield console.input("[bold cyan]Agent>[/]    ")
+        except EOFError:
+            return

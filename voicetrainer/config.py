@@ -43,6 +43,12 @@ class Settings(BaseModel):
     prompts_dir: Path | None = Field(None, description="Folder of prompt templates and the rubric (relative to this file).")
 
 
+    def with_llm(self, base_url: str | None = None, model: str | None = None) -> "Settings":
+        """These settings with command-line LLM options (where given) taking precedence."""
+        update = {k: v for k, v in {"base_url": base_url, "model": model}.items() if v}
+        return self.model_copy(update={"llm": self.llm.model_copy(update=update)}) if update else self
+
+
 def config_path() -> Path:
     if os.environ.get("VOICETRAINER_CONFIG"):
         return Path(os.environ["VOICETRAINER_CONFIG"])

@@ -16,6 +16,7 @@ ENDINGS = {
     "audio_exhausted": "the agent's recorded turns ran out",
     "time_limit": "the time limit was reached",
     "error": "an error stopped the call",
+    "input_ended": "the agent's typed lines ended",
 }
 
 

@@ -49,7 +49,7 @@ class ScriptedGenerator:
             line = facts if verbosity == "terse" else \
                 line.replace("{fact}", facts) if "{fact}" in line else f"{facts} {line}"
         elif verbosity == "terse":
-            line = (split_sentences(line.replace("{fact}", "")) or ["..."])[0]
+            line = terse(line.replace("{fact}", ""))
         elif verbosity == "chatty" and ctx.situation in CHATTY:
             line = f"{line} {self._line(ctx, 'venting')}"
         if ctx.repeat_demand:
@@ -58,3 +58,9 @@ class ScriptedGenerator:
 
     def sentences(self, ctx: ReplyContext) -> Iterator[str]:
         return iter(split_sentences(self.generate(ctx)))
+
+
+def terse(line: str) -> str:
+    """One sentence that says something: skip leading interjections such as "Hi." or "Okay."."""
+    sentences = split_sentences(line) or ["..."]
+    return next((s for s in sentences if len(s.split()) > 2), sentences[-1])
