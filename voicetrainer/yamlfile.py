@@ -22,7 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None,
-                duplicates: list | None = None) -> dict[tuple, int]:
+                duplicates: list | None = None, ancestors: frozenset = frozenset()) -> dict[tuple, int]:
     """Map every field path (keys and list indices) to its 1-based line in the file.
 
     Repeated keys, which YAML silently resolves to the last one, go to `duplicates` as
@@ -30,6 +30,9 @@ def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None,
     """
     out = {} if out is None else out
     out.setdefault(path, node.start_mark.line + 1)
+    if id(node) in ancestors:  # an alias to its own parent (`&a [*a]`): the data is reported as invalid
+        return out
+    ancestors = ancestors | {id(node)}
     if isinstance(node, yaml.MappingNode):
         seen: dict = {}
         for key, value in node.value:
@@ -39,10 +42,10 @@ def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None,
                 duplicates.append((child, line, seen[key.value]))
             seen.setdefault(key.value, line)
             out[child] = line
-            _line_index(value, child, out, duplicates)
+            _line_index(value, child, out, duplicates, ancestors)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_index(item, path + (i,), out, duplicates)
+            _line_index(item, path + (i,), out, duplicates, ancestors)
             out[path + (i,)] = item.start_mark.line + 1
     return out
 
