@@ -142,3 +142,16 @@ def test_try_with_the_llm_caller_and_a_trainers_prompts_folder(tmp_path):
         system = server.requests[0]["messages"][0]["content"]
     assert system.startswith("You are Dana Whitaker. TRAINER-PROMPT mood 8.25 opening")
     assert session["caller"] == "llm:test-model" and "I want my refund. Now." in out
+
+
+def test_a_prompts_folder_needs_only_the_files_a_trainer_changed(tmp_path):
+    from voicetrainer.callers.llm import LLMGenerator
+    from voicetrainer.config import LLMSettings
+    from voicetrainer.grading.judge import LLMJudge
+
+    (tmp_path / "judge.j2").write_text("TRAINER JUDGE")
+    settings = LLMSettings(base_url="http://127.0.0.1:9/v1")
+    assert LLMJudge(settings, tmp_path)._system.render() == "TRAINER JUDGE"
+    assert "You are role-playing a customer" in LLMGenerator(settings, tmp_path)._template.render(
+        persona=load_persona(DEFAULT_PERSONAS_DIR / "angry_refund.yaml"), mood=8, band="angry",
+        moved_by=[], situation="venting", situation_guide="", facts=(), examples=[], repeat_demand=False)

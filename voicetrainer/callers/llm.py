@@ -16,11 +16,10 @@ import jinja2
 from ..config import LLMSettings
 from ..customer import ReplyContext
 from ..errors import DependencyMissingError, LLMError
-from ..personas import PACKAGE_ROOT
+from ..prompts import prompt_loader
 from ..sentences import stream_sentences
 from .sanitize import AGENT_LABEL, sanitize
 
-DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"
 
 SITUATION_GUIDE = {
     "opening": "Answer the agent's greeting by explaining why you are calling, in your current mood.",
@@ -64,8 +63,7 @@ class LLMGenerator:
             max_retries=settings.max_retries,
         )
         env = jinja2.Environment(
-            # A trainer's folder may hold only the templates they changed; the rest come from ours.
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (prompts_dir, DEFAULT_PROMPTS_DIR) if d]),
+            loader=prompt_loader(prompts_dir),
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
         )
         self._template = env.get_template("customer.j2")

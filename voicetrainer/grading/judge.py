@@ -21,14 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import LLMSettings
 from ..errors import DependencyMissingError, LLMError
-from ..personas import PACKAGE_ROOT
+from ..prompts import prompt_loader
 from ..rubric import Rubric
 from ..terminal import ENDINGS
 from .evidence import Evidence
 from .quotes import match_quote
 from .scorecard import metrics_line
 
-DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"
 
 
 class JudgedQuote(BaseModel):
@@ -112,8 +111,7 @@ class LLMJudge:
             api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
             timeout=settings.timeout_s, max_retries=settings.max_retries,
         )
-        folders = [d for d in (prompts_dir, DEFAULT_PROMPTS_DIR) if d]  # a trainer's folder may hold only some
-        env = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders]),
+        env = jinja2.Environment(loader=prompt_loader(prompts_dir),
                                  undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
         self._system = env.get_template("judge.j2")
         self._call = env.get_template("judge_call.j2")

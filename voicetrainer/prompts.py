@@ -1,0 +1,17 @@
+"""Where prompt templates come from: a trainer's folder (--prompts, prompts_dir) first, then
+the shipped prompts/, so a trainer's folder need hold only the files they changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from .personas import PACKAGE_ROOT
+
+DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"
+
+
+def prompt_loader(prompts_dir: Path | None = None) -> jinja2.BaseLoader:
+    folders = [d for d in (prompts_dir, DEFAULT_PROMPTS_DIR) if d]
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders])
