@@ -99,3 +99,13 @@ def test_show_lists_what_calms_and_angers_strongest_first():
     assert calms[:1] == ["acknowledges_feelings"] and calms[-1] == "asks_question"
     assert re.search(r"acknowledges_feelings\s+-1.5\s+dismissive\s+\+2", out)
     assert "at mood 3.5 or below" in out and "demands one at mood 9.5" in out
+
+
+def test_show_and_validate_every_shipped_persona():
+    from voicetrainer.personas import persona_files
+
+    for path in persona_files():
+        result = runner.invoke(app, ["personas", "show", path.stem], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and "Calms them" in result.stdout, (path, result.output)
+    result = runner.invoke(app, ["personas", "validate"])
+    assert result.exit_code == 0 and result.stdout.count("ok") == len(persona_files())

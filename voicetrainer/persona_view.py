@@ -67,7 +67,9 @@ def render_persona(p: Persona) -> Group:
     mood.add_row("Starts at", mood_bar(m.start) + Text(f"  {m.band(m.start)}"))
     resolution = f" once you have done one of: {', '.join(m.needs_resolution)}" if m.needs_resolution else ""
     mood.add_row("Accepts", f"at mood {m.satisfied_at:g} or below{resolution}")
-    mood.add_row("Hangs up", f"at mood {m.hang_up_at:g}")
+    warnings = f", or when still angry after {m.hang_up_after_warnings} boundary warnings" \
+        if m.hang_up_after_warnings else ""
+    mood.add_row("Hangs up", f"at mood {m.hang_up_at:g}{warnings}")
     mood.add_row("Bands", f"calm below {m.bands[0]:g} · annoyed from {m.bands[0]:g} · angry from {m.bands[1]:g}")
 
     calms, angers = reaction_lists(p)
