@@ -6,6 +6,8 @@ speak them; each line is there for the behaviours it should trigger.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from voicetrainer.callers.scripted import ScriptedGenerator
@@ -277,3 +279,28 @@ def test_the_tech_caller_only_mentions_his_mobile_line_when_asked_about_it():
                                         "Do you have a mobile line with us?"])
     assert replies[1].situation == "deflecting" and "Vantage mobile" not in replies[1].text
     assert replies[2].situation == "answering" and "Vantage mobile" in replies[2].text
+
+
+def test_the_grader_agrees_with_every_caller(tmp_path):
+    """Graded by the rules (no audio), each well-handled call scores above its badly handled
+    twin, and no good script trips the persona's cannot_promise list."""
+    from voicetrainer.grading.grade import grade_session
+
+    from .grading_helpers import text_session
+
+    for persona_id in SHIPPED:
+        overall = {}
+        for kind in ("good", "bad"):
+            customer, replies = play(persona_id, SCRIPTS[persona_id][kind])
+            lines = [line for agent, reply in zip(SCRIPTS[persona_id][kind], replies) for line in (agent, reply.text)]
+            moods = {2 * i + 1: {"mood": r.update.after} for i, r in enumerate(replies)}
+            folder = text_session(tmp_path / persona_id / kind, lines, ended_by=replies[-1].ended_by or "audio_exhausted",
+                                  mood_start=customer.persona.mood.start, extra=moods)
+            session = json.loads((folder / "session.json").read_text())
+            (folder / "session.json").write_text(json.dumps({**session, "persona": persona_id}))
+            grade = grade_session(folder, audio=False)
+            overall[kind] = grade["overall"]
+            if kind == "good":
+                promises = [e["quote"] for c in grade["criteria"] for e in c["evidence"] if e["behaviour"] == "false_promise"]
+                assert promises == [], (persona_id, promises)
+        assert overall["good"] > overall["bad"], (persona_id, overall)
