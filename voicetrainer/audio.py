@@ -65,15 +65,24 @@ def concatenate(parts: list[Audio]) -> Audio:
     return Audio(np.concatenate([p.resampled(rate).samples for p in parts]).astype(np.float32), rate)
 
 
-def speech_end_s(audio: Audio, threshold: float = 0.01, frame_s: float = 0.02) -> float:
-    """Where the last sound ends: the start of the trailing silence, in seconds."""
-    frame = max(1, int(audio.rate * frame_s))
-    n = len(audio.samples) // frame
+FRAME_S = 0.02  # loudness is judged in 20 ms frames
+
+
+def quiet_frames(samples: np.ndarray, rate: int, relative: float = 0.1, floor: float = 1e-4) -> np.ndarray:
+    """Which 20 ms frames are silence: quieter than a tenth of the clip's loud level
+    (its 95th-percentile frame), so quiet recordings and loud ones are judged alike."""
+    frame = max(1, int(rate * FRAME_S))
+    n = len(samples) // frame
     if n == 0:
-        return 0.0
-    rms = np.sqrt(np.mean(audio.samples[: n * frame].reshape(n, frame) ** 2, axis=1))
-    loud = np.flatnonzero(rms > threshold)
-    return float((loud[-1] + 1) * frame / audio.rate) if len(loud) else 0.0
+        return np.zeros(0, dtype=bool)
+    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1))
+    return rms <= max(floor, relative * float(np.percentile(rms, 95)))
+
+
+def speech_end_s(audio: Audio) -> float:
+    """Where the last sound ends: the start of the trailing silence, in seconds."""
+    loud = np.flatnonzero(~quiet_frames(audio.samples, audio.rate))
+    return float((loud[-1] + 1) * max(1, int(audio.rate * FRAME_S)) / audio.rate) if len(loud) else 0.0
 
 
 def mix_stereo(agent: list[tuple[float, Audio]], customer: list[tuple[float, Audio]], rate: int) -> np.ndarray:

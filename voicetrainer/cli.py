@@ -45,7 +45,7 @@ def call(
     stt_model: Optional[str] = typer.Option(None, "--stt-model", help="faster-whisper model name or local folder (default tiny.en, bundled)."),
     tts: Optional[str] = typer.Option(None, "--tts", help="Speech synthesizer: pyttsx3 (default) or piper."),
     seed: int = typer.Option(0, "--seed", help="Seed for the scripted caller's line choice (same seed, same call)."),
-    realtime: bool = typer.Option(False, "--realtime", help="Offline mode: pace the call in real time instead of as fast as possible."),
+    realtime: bool = typer.Option(False, "--realtime", help="Offline mode: speak the recorded turns in real time (transcribed while they play) instead of as fast as possible."),
     agent_gap: float = typer.Option(0.5, "--agent-gap", help="Offline mode: seconds between the customer's reply and the agent's next turn."),
     max_duration: Optional[float] = typer.Option(None, "--max-duration", help="End the call after this many seconds."),
     personas_dir: Optional[Path] = PersonasDir,
@@ -57,7 +57,7 @@ def call(
     from .clock import RealClock, VirtualClock
     from .files import FileSink, FileSource
     from .personas import find_persona
-    from .setup_call import choose_caller, make_customer, make_synthesizer, make_transcriber
+    from .setup_call import choose_caller, make_customer, make_synthesizer, make_transcriber, warm_up
     from .terminal import print_summary, print_turn
 
     settings = load_settings()
@@ -76,6 +76,13 @@ def call(
         transcriber = make_transcriber(settings)
         synthesizer = make_synthesizer(settings)
         customer = make_customer(the_persona, which, settings, seed, prompts_dir)
+        warm_up(transcriber, synthesizer, customer, the_persona)
+    if realtime:  # spoken at real speed: transcribe while the agent is still talking
+        from .files import PacedFileSource
+        from .incremental_stt import IncrementalTranscriber
+
+        transcriber = IncrementalTranscriber(transcriber)
+        source = PacedFileSource(agent_audio, on_audio=transcriber.feed)
     session = run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),

@@ -68,6 +68,13 @@ class LLMGenerator:
         )
         self._template = env.get_template("customer.j2")
 
+    def warm_up(self) -> None:
+        """Open the connection before the call (a failure here is left to the first turn)."""
+        try:
+            self._client.with_options(max_retries=0, timeout=2.0).models.list()
+        except Exception:  # noqa: BLE001 - the server may not list models; the call will tell
+            pass
+
     def messages(self, ctx: ReplyContext) -> list[dict]:
         examples = ctx.persona.lines_for(ctx.situation, ctx.band) or ctx.persona.lines_for("venting", ctx.band)
         system = self._template.render(
