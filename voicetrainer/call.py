@@ -107,6 +107,8 @@ def run_call(
                           for w in transcript.words],
                 "audio": agent_file, "stt_ms": _ms(stt_s),
             }
+            if getattr(transcriber, "last_tail_s", None) is not None:  # incremental: what was left to decode
+                agent_turn["stt_tail_s"] = round(transcriber.last_tail_s, 2)
             if getattr(source, "last_endpoint_ms", None) is not None:
                 agent_turn["endpoint_ms"] = round(source.last_endpoint_ms)
             record(agent_turn)

@@ -1,0 +1,171 @@
+"""How fast the customer answers: offline calls over the recorded fixtures, spoken in real time.
+
+Each agent turn is fed at speaking speed, followed by the silence a live endpointer waits
+for (--endpoint), exactly as a microphone would deliver it; Whisper transcribes while the
+agent speaks, and the reply is synthesized sentence by sentence. Two runs: the scripted
+caller, then the LLM caller against the local OpenAI-protocol server streaming at a set
+first-token delay and token rate. Prints median and 95th percentile per stage and end to
+end, peak RSS and the time from start to ready; the last line is one JSON object.
+
+    python bench/latency.py                # after: streaming + incremental STT
+    python bench/latency.py --before       # also the one-shot path (whole reply, STT after the turn)
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()  # before any heavy import: start-to-ready counts them
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voicetrainer.quiet import quiet_libraries  # noqa: E402
+
+quiet_libraries()
+
+FIXTURES = ROOT / "tests" / "fixtures" / "calls"
+STAGES = [  # (label, key, speaker)
+    ("endpoint wait", "endpoint_ms", "agent"),
+    ("final STT", "stt_ms", "agent"),
+    ("caller first sentence", "caller_first_sentence_ms", "customer"),
+    ("TTS first audio", "tts_first_audio_ms", "customer"),
+    ("voice-to-voice", "voice_to_voice_ms", "customer"),
+]
+
+
+class WholeReply:
+    """The one-shot path for comparison: the reply arrives and is synthesized as one piece."""
+
+    def __init__(self, inner):
+        self.inner, self.name = inner, inner.name
+
+    def generate(self, ctx):
+        return self.inner.generate(ctx)
+
+    def sentences(self, ctx):
+        yield " ".join(self.inner.sentences(ctx))
+
+
+def hold_calls(args, parts, caller: str, settings, streaming: bool) -> list[dict]:
+    from voicetrainer.call import CallOptions, run_call
+    from voicetrainer.clock import RealClock
+    from voicetrainer.files import FileSink, PacedFileSource
+    from voicetrainer.incremental_stt import IncrementalTranscriber
+    from voicetrainer.setup_call import make_customer
+
+    persona, whisper, synthesizer = parts
+    turns = []
+    for name in args.calls:
+        customer = make_customer(persona, caller, settings, seed=0)
+        stt = IncrementalTranscriber(whisper) if streaming else whisper
+        if hasattr(customer.generator, "warm_up"):
+            customer.generator.warm_up()  # the LLM connection, as `voicetrainer call` does
+        if not streaming:
+            customer.generator = WholeReply(customer.generator)
+        source = PacedFileSource(FIXTURES / name, on_audio=stt.feed if streaming else None, endpoint_s=args.endpoint)
+        with tempfile.TemporaryDirectory() as out:
+            session = run_call(persona, source, FileSink(out), stt, synthesizer, customer, out, RealClock(),
+                               CallOptions(agent_gap_s=args.agent_gap))
+        turns += session["turns"]
+        errors = [n for n in session.get("notes", []) if n.get("event") == "caller_error"]
+        print(f"  {caller:8s} {name}: {len(session['turns'])} turns, ended by {session['ended_by']}"
+              + (f", {len(errors)} caller errors" if errors else ""), file=sys.stderr)
+    return turns
+
+
+def summarise(turns: list[dict], prefix: str) -> tuple[dict, list[str]]:
+    figures, lines = {}, []
+    for label, key, speaker in STAGES:
+        values = [t[key] for t in turns if t["speaker"] == speaker and key in t]
+        if not values:
+            continue
+        p50, p95 = (int(round(float(np.percentile(values, q)))) for q in (50, 95))
+        short = key.removesuffix("_ms")
+        figures[f"{prefix}{short}_p50_ms"], figures[f"{prefix}{short}_p95_ms"] = p50, p95
+        lines.append(f"  {label:24s} {p50:6d} {p95:6d} {len(values):4d}")
+    return figures, lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", nargs="+", default=["angry_refund_good", "angry_refund_bad"],
+                        help="fixture calls to replay (folders under tests/fixtures/calls)")
+    parser.add_argument("--endpoint", type=float, default=0.5, help="endpointing silence in seconds (default 0.5)")
+    parser.add_argument("--agent-gap", type=float, default=0.3, help="agent's pause after each reply (s)")
+    parser.add_argument("--first-token", type=float, default=0.3, help="LLM server first-token delay (s)")
+    parser.add_argument("--tokens-per-s", type=float, default=50.0, help="LLM server token rate")
+    parser.add_argument("--before", action="store_true", help="also run the one-shot path, keys prefixed before_")
+    parser.add_argument("--no-llm", action="store_true", help="skip the LLM-server run")
+    args = parser.parse_args()
+
+    from voicetrainer.config import Settings
+    from voicetrainer.personas import find_persona
+    from voicetrainer.setup_call import make_customer, warm_up
+    from voicetrainer.stt import WhisperTranscriber
+    from voicetrainer.tts import Pyttsx3Synthesizer
+
+    persona = find_persona("angry_refund")
+    whisper, synthesizer = WhisperTranscriber("tiny.en"), Pyttsx3Synthesizer()
+    warm_up(whisper, synthesizer, make_customer(persona, "scripted", Settings()), persona)
+    start_to_ready = int(round((time.perf_counter() - STARTED) * 1000))
+    parts = (persona, whisper, synthesizer)
+    figures = {"endpoint_silence_ms": int(args.endpoint * 1000), "start_to_ready_ms": start_to_ready}
+    report = [f"start to ready (imports, Whisper tiny.en, pyttsx3, warm-up): {start_to_ready} ms"]
+
+    runs = [("", "scripted", True)]
+    if not args.no_llm:
+        runs.append(("llm_", "llm", True))
+    if args.before:
+        runs += [("before_", "scripted", False)] + ([] if args.no_llm else [("before_llm_", "llm", False)])
+    for prefix, caller, streaming in runs:
+        title = f"{caller} caller, {'streaming + incremental STT' if streaming else 'one-shot (before)'}"
+        print(f"running: {title}", file=sys.stderr)
+        if caller == "llm":
+            turns = run_with_server(args, parts, streaming)
+            title += f", server {int(args.first_token * 1000)} ms first token, {args.tokens_per_s:g} tokens/s"
+        else:
+            turns = hold_calls(args, parts, "scripted", Settings(), streaming)
+        stage_figures, lines = summarise(turns, prefix)
+        figures.update(stage_figures)
+        report += ["", title, f"  {'stage':24s} {'p50':>6s} {'p95':>6s} {'n':>4s}  (ms)"] + lines
+
+    figures["peak_rss_mb"] = int(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    report += ["", f"peak RSS: {figures['peak_rss_mb']} MB   machine: {os.cpu_count()} CPUs, load average "
+               f"{os.getloadavg()[0]:.1f} at the end (a shared machine inflates every figure)"]
+    print("\n".join(report))
+    print(json.dumps(figures))
+
+
+def run_with_server(args, parts, streaming: bool) -> list[dict]:
+    from voicetrainer.config import LLMSettings, Settings
+    from voicetrainer.testing.openai_server import OpenAIServer, ScriptedReply
+
+    persona = parts[0]
+    lines = [line for by_band in persona.lines.values() for band in by_band.values() for line in band
+             if "{fact}" not in line]
+    counter = iter(range(10**6))
+
+    def reply(_body: dict) -> ScriptedReply:  # the persona's own lines, two at a time, streamed at a set pace
+        i = next(counter)
+        text = f"{lines[(2 * i) % len(lines)]} {lines[(2 * i + 1) % len(lines)]}"
+        return ScriptedReply(content=text, first_token_delay_s=args.first_token, tokens_per_s=args.tokens_per_s)
+
+    with OpenAIServer(replies=reply) as server:
+        settings = Settings(llm=LLMSettings(base_url=server.base_url, model="bench", api_key="sk-bench-local",
+                                            timeout_s=10, max_retries=0))
+        return hold_calls(args, parts, "llm", settings, streaming)
+
+
+if __name__ == "__main__":
+    main()
