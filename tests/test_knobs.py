@@ -118,6 +118,8 @@ def test_llm_caller_is_not_told_a_hidden_value():
     assert "used it twice" not in system and "keeping this back" in system and "a single short sentence" in system
     asked = ReplyContext(persona, "answering", "angry", 8, None, "Did you use it?", (), tuple(facts))
     assert "I used it twice." in llm.messages(asked)[0]["content"]
+    demand = ReplyContext(persona, "venting", "angry", 8, None, "Okay.", (), repeat_demand=True)
+    assert f"repeating your main demand in your own words: {persona.scenario.wants}" in llm.messages(demand)[0]["content"]
 
 
 def test_supervisor_is_demanded_once_at_its_threshold_and_never_without_one():

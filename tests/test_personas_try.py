@@ -155,3 +155,26 @@ def test_a_prompts_folder_needs_only_the_files_a_trainer_changed(tmp_path):
     assert "You are role-playing a customer" in LLMGenerator(settings, tmp_path)._template.render(
         persona=load_persona(DEFAULT_PERSONAS_DIR / "angry_refund.yaml"), mood=8, band="angry",
         moved_by=[], situation="venting", situation_guide="", facts=(), examples=[], repeat_demand=False)
+
+
+def test_a_saved_text_call_can_be_graded(tmp_path):
+    try_call("angry_refund", script=GOOD, tmp_path=tmp_path)
+    result = runner.invoke(app, ["grade", str(tmp_path / "session"), "--judge", "rules", "--no-audio", "--no-report"],
+                           env=WIDE)
+    assert result.exit_code == 0, result.output
+    grade = json.loads((tmp_path / "session" / "grade.json").read_text())
+    assert grade["overall"] >= 70 and grade["judge"] == "rules"
+
+
+def test_folders_from_the_config_file_are_relative_to_it(tmp_path, monkeypatch):
+    config = tmp_path / "conf"
+    (config / "team").mkdir(parents=True)
+    (config / "config.yaml").write_text("personas_dir: team\n")
+    monkeypatch.setenv("VOICETRAINER_CONFIG", str(config / "config.yaml"))
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["personas", "new", "ours", "--archetype", "angry"]).exit_code == 0
+    assert (config / "team" / "ours.yaml").exists()
+    listed = runner.invoke(app, ["personas", "list"], env=WIDE)
+    assert "ours" in listed.stdout and "angry_refund" not in listed.stdout
+    out, _ = try_call("ours", script=HOSTILE[:2])
+    assert "Chris Morgan" in out
