@@ -60,9 +60,8 @@ def call(
     from .setup_call import choose_caller, make_customer, make_synthesizer, make_transcriber, warm_up
     from .terminal import print_summary, print_turn
 
-    settings = load_settings()
-    llm = settings.llm.model_copy(update={k: v for k, v in {"base_url": llm_base_url, "model": llm_model}.items() if v})
-    settings = settings.model_copy(update={"llm": llm, **({"stt_model": stt_model} if stt_model else {}),
+    settings = load_settings().with_llm(llm_base_url, llm_model)
+    settings = settings.model_copy(update={**({"stt_model": stt_model} if stt_model else {}),
                                            **({"tts": tts} if tts else {})})
     the_persona = find_persona(persona, _personas_dir(personas_dir))
     which = choose_caller(caller, settings)

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .errors import FileValidationError, VoiceTrainerError
+from .errors import VoiceTrainerError
 from .terminal import console, err_console
 
 rubric_app = typer.Typer(help="Check the grading rubric file.", no_args_is_help=True)
@@ -125,7 +125,7 @@ def make_judge(which: str, base_url: Optional[str], model: Optional[str], prompt
     from .config import load_settings
 
     settings = load_settings()
-    llm = settings.llm.model_copy(update={k: v for k, v in {"base_url": base_url, "model": model}.items() if v})
+    llm = settings.with_llm(base_url, model).llm
     if not llm.configured:
         if which == "llm":
             raise VoiceTrainerError("The LLM judge needs an endpoint, and none is configured.",
@@ -143,16 +143,9 @@ def rubric_validate(files: list[Path] = typer.Argument(..., help="Rubric YAML fi
     """Check rubric files and report every problem with file, line and field."""
     from .rubric import load_rubric
 
-    bad = 0
-    for path in files:
-        try:
-            load_rubric(path)
-            console.print(f"[green]ok[/]  {path}")
-        except FileValidationError as exc:
-            bad += 1
-            for problem in exc.problems:
-                console.print(f"[red]error[/] {problem}")
-    if bad:
+    from .terminal import print_validation
+
+    if print_validation(files, load_rubric)[1]:
         raise typer.Exit(1)
 
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from .config import load_settings
 from .errors import FileValidationError
-from .terminal import console, err_console
+from .terminal import console, err_console, print_validation
 
 app = typer.Typer(help="Write, check, show and try customer personas.", no_args_is_help=True)
 
@@ -74,23 +74,14 @@ def personas_validate(
     from .personas import load_persona, persona_files
 
     paths = files or persona_files(personas_dir(personas))
-    bad = 0
-    for path in paths:
-        try:
-            persona = load_persona(path)
-        except FileValidationError as exc:
-            bad += 1
-            for problem in exc.problems:
-                console.print(Text("error ", style="red") + Text(str(problem)), soft_wrap=True)
-            continue
-        console.print(Text("ok    ", style="green") + Text(str(path)), soft_wrap=True)
+    if not paths:
+        console.print("No persona files found.")
+    loaded, bad = print_validation(paths, load_persona)
+    for path, persona in loaded:
         if persona.id != Path(path).stem:
             console.print(Text(f"note  {path}: id '{persona.id}' differs from the file name; "
                                f"`--persona {Path(path).stem}` finds it by file name", style="yellow"), soft_wrap=True)
-    if not paths:
-        console.print("No persona files found.")
     if bad:
-        console.print(f"{bad} of {len(paths)} file{'s' if len(paths) != 1 else ''} invalid.")
         raise typer.Exit(1)
 
 

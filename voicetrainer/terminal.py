@@ -20,6 +20,30 @@ ENDINGS = {
 }
 
 
+def print_validation(paths, load) -> tuple[list, int]:
+    """Check human-written files with `load`, one line per file or per problem.
+
+    Plain text, never wrapped: problems quote YAML such as `[4, 7]`, which rich markup
+    would swallow, and editors jump to `file:line` only when it stays on one line.
+    Returns the loaded (path, model) pairs and how many files were invalid.
+    """
+    from .errors import FileValidationError
+
+    loaded, bad = [], 0
+    for path in paths:
+        try:
+            loaded.append((path, load(path)))
+        except FileValidationError as exc:
+            bad += 1
+            for problem in exc.problems:
+                console.print(Text("error ", style="red") + Text(str(problem)), soft_wrap=True)
+            continue
+        console.print(Text("ok    ", style="green") + Text(str(path)), soft_wrap=True)
+    if bad:
+        console.print(f"{bad} of {len(paths)} file{'s' if len(paths) != 1 else ''} invalid.")
+    return loaded, bad
+
+
 def mood_bar(mood: float) -> Text:
     filled = int(round(mood))
     colour = "red" if mood >= 7 else "yellow" if mood >= 4 else "green"
