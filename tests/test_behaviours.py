@@ -19,6 +19,8 @@ def ids(text: str, previous: str = "") -> set[str]:
         ("The crew expects to have it fixed by 6 p.m. today.", {"gives_timeline"}),
         ("You'll have it back before noon.", {"gives_timeline"}),
         ("I'll take care of this myself.", {"takes_ownership"}),
+        ("I'll put the charge on hold today.", {"takes_ownership"}),
+        ("I've waived the activation fee.", {"takes_ownership"}),
         ("You'll see the refund within 3 to 5 business days.", {"gives_timeline", "summarises"}),
         ("I can't do anything about that.", {"says_cant"}),
         ("That's our policy.", {"cites_policy"}),
@@ -47,6 +49,7 @@ def test_phrase_families(text, expected):
         ("I can't accept that kind of language.", "says_cant"),
         ("Let me look into the scanner issue.", "rude"),  # word boundaries, not substrings
         ("That's not the experience you should have had.", "blames_others"),
+        ("I'll put you on hold for a moment.", "takes_ownership"),
         ("We'll go through it one by one.", "gives_timeline"),
     ],
 )

@@ -6,6 +6,7 @@ speak them; each line is there for the behaviours it should trigger.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -304,3 +305,34 @@ def test_the_grader_agrees_with_every_caller(tmp_path):
                 promises = [e["quote"] for c in grade["criteria"] for e in c["evidence"] if e["behaviour"] == "false_promise"]
                 assert promises == [], (persona_id, promises)
         assert overall["good"] > overall["bad"], (persona_id, overall)
+
+
+BRUSH_OFFS = {
+    "cites_policy": "That's our policy.",
+    "blames_others": "That's not my department.",
+    "says_cant": "I can't do anything about that.",
+    "dismissive": "You need to calm down.",
+    "apologises": "I do apologise for any inconvenience caused.",
+}
+
+
+@pytest.mark.parametrize("persona_id", SHIPPED)
+def test_a_brushed_off_caller_answers_the_brush_off_the_agent_used(persona_id):
+    from voicetrainer.callers.scripted import BRUSH_OFF_WORDS
+
+    persona = find_persona(persona_id)
+    dismissed = 0
+    for brush_off, sentence in BRUSH_OFFS.items():
+        for seed, mood in itertools.product(range(3), (persona.mood.bands[0], persona.mood.bands[1] - 1)):
+            customer = Customer(persona, ScriptedGenerator(seed))
+            customer.respond(SCRIPTS[persona_id]["good"][0])
+            customer.engine.mood = mood  # annoyed, or nearly angry: the brush-off lands, the call goes on
+            reply = customer.respond(sentence)
+            if reply.situation != "dismissed":
+                continue  # an apology that calms this caller, or a brush-off that ended the call
+            dismissed += 1
+            answers = {b for b, words in BRUSH_OFF_WORDS.items() if words.search(reply.text)}
+            assert answers <= {brush_off}, (sentence, reply.text)
+            apt = [line for line in persona.lines_for("dismissed", reply.update.band) if BRUSH_OFF_WORDS[brush_off].search(line)]
+            assert not apt or brush_off in answers, (sentence, reply.text)
+    assert dismissed >= 3

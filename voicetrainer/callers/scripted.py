@@ -6,7 +6,8 @@ Deterministic for a seed, and never repeats a line while fresh ones remain.
 from __future__ import annotations
 
 import random
-from typing import Iterator
+import re
+from typing import Callable, Iterator
 
 from ..customer import ReplyContext
 from ..sentences import split_sentences
@@ -20,6 +21,26 @@ FALLBACK_SITUATION = {
 }
 CHATTY = {"opening", "venting", "dismissed", "acknowledged", "deflecting"}  # where a chatty caller says more
 
+# Many "dismissed" lines answer one kind of brush-off ("Policy? ..."): prefer one that answers
+# the brush-off the agent just used, and avoid one that answers a brush-off they did not.
+BRUSH_OFF_WORDS = {
+    "apologises": re.compile(r"\b(?:you're|everybody's|everyone's|so) sorry\b|\bsorry (?:again|for the)\b|\bapolog", re.I),
+    "cites_policy": re.compile(r"\bpolic(?:y|ies)\b|\brules\b", re.I),
+    "blames_others": re.compile(r"\bdepartment\b|\bwhose (?:team|department)\b|\bsomeone else\b", re.I),
+    "says_cant": re.compile(r"\byou can't\b|\bcan't do\b|\bthere's nothing\b|\bnothing at all\b|\bwhat you can't\b", re.I),
+    "dismissive": re.compile(r"\bcalm down\b|\brelax\b", re.I),
+}
+
+
+def brush_off_fit(ctx: ReplyContext) -> Callable[[str], int]:
+    """Scores a dismissed line: 2 answers this turn's brush-off, 1 answers none, 0 another one."""
+    used = {b for b, delta in (ctx.update.moved_by if ctx.update else ()) if delta > 0}
+
+    def fit(line: str) -> int:
+        answers = {b for b, words in BRUSH_OFF_WORDS.items() if words.search(line)}
+        return 2 if answers & used else 0 if answers else 1
+    return fit
+
 
 class ScriptedGenerator:
     name = "scripted"
@@ -28,9 +49,10 @@ class ScriptedGenerator:
         self.rng = random.Random(seed)
         self.used: set[str] = set()
 
-    def _pick(self, lines: list[str]) -> str:
+    def _pick(self, lines: list[str], fit: Callable[[str], int] = lambda line: 0) -> str:
         fresh = [line for line in lines if line not in self.used] or lines
-        line = self.rng.choice(fresh)
+        best = max(fit(line) for line in fresh)
+        line = self.rng.choice([line for line in fresh if fit(line) == best])
         self.used.add(line)
         return line
 
@@ -39,7 +61,9 @@ class ScriptedGenerator:
         while not lines and situation in FALLBACK_SITUATION:
             situation = FALLBACK_SITUATION[situation]
             lines = ctx.persona.lines_for(situation, ctx.band)
-        return self._pick(lines) if lines else "..."
+        if not lines:
+            return "..."
+        return self._pick(lines, brush_off_fit(ctx)) if situation == "dismissed" else self._pick(lines)
 
     def generate(self, ctx: ReplyContext) -> str:
         line = self._line(ctx, ctx.situation)
