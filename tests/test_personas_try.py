@@ -178,3 +178,14 @@ def test_folders_from_the_config_file_are_relative_to_it(tmp_path, monkeypatch):
     assert "ours" in listed.stdout and "angry_refund" not in listed.stdout
     out, _ = try_call("ours", script=HOSTILE[:2])
     assert "Chris Morgan" in out
+
+
+def test_a_failing_llm_caller_falls_back_to_authored_lines_and_says_so(tmp_path):
+    from voicetrainer.testing.openai_server import OpenAIServer, ScriptedReply
+
+    with OpenAIServer(replies=[], default=ScriptedReply(status=500, content="boom")) as server:
+        out, session = try_call("angry_refund", "--caller", "llm", "--llm-base-url", server.base_url,
+                                "--llm-model", "m", script=GOOD[:1], tmp_path=tmp_path)
+    assert "the LLM caller failed" in out
+    assert session["turns"][1]["situation"] == "opening" and session["turns"][1]["text"]
+    assert any(n.get("event") == "caller_error" for n in session["notes"])

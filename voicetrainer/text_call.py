@@ -91,6 +91,12 @@ class TextCall:
         self._record("agent", text, mood=update.after, behaviours=[d.behaviour for d in reply.detections],
                      detections=[{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
                      moved_by=[list(m) for m in update.moved_by])
+        if reply.generator_error:  # the LLM failed; the scripted line stood in, as in a spoken call
+            console.print(Text(f"          (the LLM caller failed: {reply.generator_error}; an authored line was used)",
+                               style="yellow"))
+            if self.journal:
+                self.journal.write("caller_error", turn=len(self.turns), error=reply.generator_error,
+                                   message="the LLM caller failed; a scripted line was used instead")
         self._customer_line(reply.text, reply.situation)
         moved = ", ".join(f"{b} {d:+g}" for b, d in update.moved_by) or "nothing moved it"
         console.print(Text("          mood ") + mood_bar(update.after) + Text(f"  {update.band}", style="bold")
@@ -151,4 +157,7 @@ def run_text_call(customer: Customer, lines: Iterable[str], save: Path | None = 
                 break
     except KeyboardInterrupt:
         pass  # Ctrl-C at the prompt: stop like Ctrl-D, and keep what was said
+    except BaseException:
+        call.finish("error")  # the journal says how it ended; the CLI explains the error
+        raise
     return call.finish()
