@@ -8,6 +8,7 @@ the result is deterministic: the same session and rubric give byte-identical gra
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -58,12 +59,21 @@ def measure(session_dir: Path, session: dict, rubric: Rubric, audio: bool = True
 
 def cannot_promise(session: dict, personas_dir: Path | None) -> list[str]:
     """What the call's persona says cannot be promised ([] when the persona file is gone)."""
-    from ..personas import DEFAULT_PERSONAS_DIR, find_persona
+    from ..personas import DEFAULT_PERSONAS_DIR
 
+    path = Path(personas_dir or DEFAULT_PERSONAS_DIR) / f"{session.get('persona') or ''}.yaml"
     try:
-        return list(find_persona(session.get("persona") or "", personas_dir or DEFAULT_PERSONAS_DIR).scenario.cannot_promise)
-    except VoiceTrainerError:
+        return list(_cannot_promise(str(path), path.stat().st_mtime_ns))
+    except (OSError, VoiceTrainerError):
         return []
+
+
+@lru_cache(maxsize=32)
+def _cannot_promise(path: str, mtime_ns: int) -> tuple[str, ...]:
+    """Cached by file and modification time: validating a persona costs ~0.1 s of pure-Python YAML."""
+    from ..personas import load_persona
+
+    return tuple(load_persona(path).scenario.cannot_promise)
 
 
 def grade_session(session_dir: str | Path, rubric: Rubric | None = None, judge: Judge | None = None,
