@@ -69,3 +69,32 @@ def test_grade_explains_a_missing_session_and_a_broken_rubric(tmp_path):
 def test_llm_judge_needs_an_endpoint(tmp_path):
     result = run("grade", str(text_session(tmp_path / "s", GOOD)), "--judge", "llm")
     assert result.returncode == 1 and "needs an endpoint" in result.stderr
+
+
+HOSTILE = ["Crestway Car Rental, this is Alex. How can I help?", "Calm down, sir. That's our policy.",
+           "Whatever. I can't do anything about that."]
+FIRM = ["Crestway Car Rental, this is Alex. How can I help?",
+        "I can hear how frustrating this is, and I want to help, but please don't call me names. "
+        "If the language continues, I'll have to end the call.",
+        "I'm going to take care of this myself. Could you give me the booking number?",
+        "I've just removed the charge, and you'll see the refund within 3 to 5 business days.",
+        "So, to sum up, the charge is gone. Is there anything else I can help you with?",
+        "Thank you for calling, have a good day."]
+
+
+def test_text_calls_with_the_abusive_caller_are_graded_on_boundaries(tmp_path):
+    """`personas try --save` against the scripted abusive caller, then `grade`: boundaries
+    apply to both calls, and the agent who set one calmly scores far higher."""
+    from voicetrainer.grading import grade_session
+
+    grades = {}
+    for name, lines in (("hostile", HOSTILE), ("firm", FIRM)):
+        saved = run("personas", "try", "abusive_caller", "--caller", "scripted", "--save", str(tmp_path / name),
+                    stdin="\n".join(lines) + "\n")
+        assert saved.returncode == 0, saved.stderr
+        grades[name] = grade_session(tmp_path / name)
+    scores = {name: {c["id"]: c["score"] for c in g["criteria"]} for name, g in grades.items()}
+    assert grades["hostile"]["outcome"] == "customer_hung_up" and grades["hostile"]["suggestion"]
+    assert scores["hostile"]["boundaries"] is not None and scores["firm"]["boundaries"] == 5
+    assert scores["hostile"]["boundaries"] < scores["firm"]["boundaries"]
+    assert grades["firm"]["overall"] >= grades["hostile"]["overall"] + 25

@@ -99,9 +99,10 @@ def test_fillers_lower_calm_tone(tmp_path, baseline):
     assert scores(grade)["calm_tone"] < scores(baseline)["calm_tone"]
 
 
-def test_boundaries_apply_only_when_the_caller_is_abusive(tmp_path):
+@pytest.mark.parametrize("abuse", ["You're an idiot, all of you.", "That's bullshit and you know it."])
+def test_boundaries_apply_only_when_the_caller_is_abusive(tmp_path, abuse):
     abusive = list(GOOD)
-    abusive[3] = "You're an idiot, all of you."
+    abusive[3] = abuse
     unanswered = grade_lines(tmp_path, abusive, "unanswered")
     assert scores(unanswered)["boundaries"] is not None
     abusive[4] = "I want to help, but please don't speak to me like that. " + GOOD[4]
