@@ -33,3 +33,24 @@ def test_mood_chart_maps_frustration_to_height():
     assert top["y"] == chart["top"] and bottom["y"] == chart["bottom"]
     assert top["x"] == chart["left"] and bottom["x"] == chart["right"]
     assert [t["label"] for t in chart["x_ticks"]] == ["0:00", "0:10", "0:20", "0:30", "0:40", "0:50", "1:00"]
+
+
+def test_audio_is_linked_or_embedded(tmp_path):
+    import base64
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    from voicetrainer.audio import write_wav
+
+    d = text_session(tmp_path / "s", GOOD)
+    t = np.arange(16_000 * 2) / 16_000
+    write_wav(d / "call.wav", np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0 * t], axis=1), 16_000)
+    grade = grade_session(d)
+    assert '<audio id="player" controls preload="auto" src="call.wav">' in write_report(d, grade).read_text()
+    html = write_report(d, grade, embed_audio=True).read_text()
+    uri = re.search(r'src="data:audio/ogg;base64,([^"]+)"', html)
+    assert uri and 'src="call.wav"' not in html
+    data, rate = sf.read(io.BytesIO(base64.b64decode(uri.group(1))))
+    assert rate == 16_000 and data.shape == (32_000, 2)
