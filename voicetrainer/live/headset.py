@@ -1,0 +1,348 @@
+"""The agent's headset: microphone turns in (VAD endpointing or push-to-talk), replies out
+with barge-in. One object is both the call's AudioSource and its AudioSink, because the
+same microphone stream decides when a turn ends and when the agent talks over the customer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from ..audio import STT_RATE, Audio
+from ..errors import AudioDeviceError
+from ..interfaces import Playback, Transcriber, Transcript
+from .controls import Controls
+from .devices import sounddevice
+from .endpoint import WINDOW_MS, TurnDetector, hold_ms
+from .player import Player
+from .vad import WINDOW, SileroVAD
+
+BARGE_IN_MS = 200  # agent speech during a reply that counts as talking over it (not a cough)
+TALK_OVER_S = 1.5  # how long a persona with `talks_over` keeps going after the agent barges in
+DEVICE_TIMEOUT_S = 2.0  # no microphone audio for this long: the device is gone
+UNPLUGGED_HINT = "plug the headset back in and start a new call; everything said so far is saved"
+
+
+@dataclass(frozen=True)
+class HeadsetOptions:
+    input_device: int | None = None
+    output_device: int | None = None
+    end_silence_ms: float = 600.0  # base end-of-turn silence; see endpoint.hold_ms
+    idle_after_s: float = 6.0  # the persona's mood.idle_after_s
+    talks_over: bool = False  # the persona's mood.talks_over
+    push_to_talk: bool = False
+    max_duration_s: float | None = None
+
+
+class Headset:
+    """AudioSource + AudioSink over one microphone stream and one output stream."""
+
+    def __init__(self, options: HeadsetOptions, controls: Controls | None = None,
+                 transcriber: Transcriber | None = None):
+        self.options = options
+        self.controls = controls or Controls()
+        self.detector = TurnDetector(base_hold_ms=options.end_silence_ms)
+        self.vad = SileroVAD()
+        self.playing = threading.Event()  # set while a reply is going out (tests and the view watch it)
+        self.listening = threading.Event()  # set while waiting for the agent's turn
+        # What the call loop reads after next_turn() (see CONTRACT.md):
+        self.turn_started_at: float | None = None  # perf_counter() of the turn's first sample
+        self.last_endpoint_ms: float | None = None  # trailing silence waited before closing the turn
+        self.ended_by: str | None = None  # agent_ended | time_limit, when next_turn() returns None
+        self._started = time.perf_counter()
+        self._blocks: queue.Queue = queue.Queue()
+        self._input = self._output = None
+        self._out_rate = 0
+        self._resample = None
+        self._status_error: str | None = None
+        self._window_at = 0.0  # perf_counter() at the end of the last window read
+        self._last_reply: np.ndarray | None = None
+        # Transcribing while the agent is still (maybe) pausing: see PeekingTranscriber.
+        self._transcriber = transcriber
+        self._peeks = ThreadPoolExecutor(1, thread_name_prefix="peek") if transcriber else None
+        self._peek: tuple[int, Future] | None = None  # (samples covered, transcript future)
+        self._known: tuple[Audio, Future | None] | None = None  # last turn, and its transcript if known
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    # -- streams ---------------------------------------------------------------------------
+
+    def open(self) -> "Headset":
+        sd = sounddevice()
+        try:
+            self._input = sd.InputStream(samplerate=STT_RATE, channels=1, dtype="float32", blocksize=WINDOW,
+                                         device=self.options.input_device, callback=self._on_audio)
+        except sd.PortAudioError:  # some hardware only records at its own rate: resample ourselves
+            import soxr
+
+            rate = int(sd.query_devices(self.options.input_device, "input")["default_samplerate"])
+            self._resample = soxr.ResampleStream(rate, STT_RATE, 1, dtype="float32")
+            self._input = self._open(lambda: sd.InputStream(
+                samplerate=rate, channels=1, dtype="float32", device=self.options.input_device,
+                callback=self._on_audio), "microphone")
+        self._start(self._input, "microphone")
+        self._out_rate = int(self._open(lambda: sd.query_devices(self.options.output_device, "output"),
+                                        "headset")["default_samplerate"])
+        self._player = Player(self._out_rate)
+        self._output = self._open(lambda: sd.OutputStream(
+            samplerate=self._out_rate, channels=1, dtype="float32", device=self.options.output_device,
+            callback=self._player.callback), "headset")
+        self._start(self._output, "headset")
+        return self
+
+    def close(self) -> None:
+        for stream in (self._input, self._output):
+            if stream is not None:
+                try:
+                    stream.abort()
+                    stream.close()
+                except Exception:  # noqa: BLE001 - a vanished device cannot be closed twice
+                    pass
+        self._input = self._output = None
+        if self._peeks:
+            self._peeks.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> "Headset":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self, make, what: str):
+        sd = sounddevice()
+        try:
+            return make()
+        except (sd.PortAudioError, ValueError) as exc:
+            raise AudioDeviceError(f"The {what} cannot be opened ({exc}).",
+                                   hint="check `voicetrainer devices` and pick one with --input-device / "
+                                        "--output-device") from None
+
+    def _start(self, stream, what: str) -> None:
+        self._open(stream.start, what)
+
+    def _on_audio(self, data, frames, time_info, status) -> None:  # PortAudio's thread
+        samples = data[:, 0].copy()
+        if self._resample is not None:
+            samples = self._resample.resample_chunk(samples)
+        self._blocks.put((time.perf_counter(), samples))
+
+    def _windows(self, timeout: float):
+        """Microphone windows (WINDOW samples each) as they arrive, with their speech probability."""
+        while True:
+            try:
+                arrived, block = self._blocks.get(timeout=timeout)
+            except queue.Empty:
+                yield None, 0.0  # let the caller check keys and clocks
+                if self._input is None or not self._input.active:
+                    raise AudioDeviceError("The microphone stopped sending audio (was it unplugged?).",
+                                           hint=UNPLUGGED_HINT) from None
+                continue
+            if self.controls.muted.is_set():
+                block = np.zeros_like(block)
+            self._pending = np.concatenate([self._pending, block])
+            while len(self._pending) >= WINDOW:
+                window, self._pending = self._pending[:WINDOW], self._pending[WINDOW:]
+                self._window_at = arrived - len(self._pending) / STT_RATE
+                yield window, self.vad.probability(window)
+
+    def _drain(self):
+        """Windows already captured, without waiting (used between output blocks)."""
+        while not self._blocks.empty():
+            for window, p in self._windows(timeout=0):
+                if window is None:
+                    return
+                yield window, p
+
+    # -- AudioSource -----------------------------------------------------------------------
+
+    def next_turn(self) -> Audio | None:
+        """The agent's next turn: speech up to the end-of-turn silence, or the silence itself
+        once the persona's idle time has passed; None when the call is over."""
+        self.listening.set()
+        try:
+            return self._push_to_talk() if self.options.push_to_talk else self._endpointed()
+        finally:
+            self.listening.clear()
+
+    def _endpointed(self) -> Audio | None:
+        det, waited, idle_windows = self.detector, 0.0, []
+        for window, p in self._windows(timeout=DEVICE_TIMEOUT_S / 4):
+            if self._over():
+                return None
+            if self.controls.repeat.is_set():
+                self._repeat_last()
+                waited, idle_windows = 0.0, []
+            if window is None:
+                continue
+            ended = det.push(window, p)
+            if not det.in_speech:
+                waited += WINDOW_MS / 1000
+                idle_windows.append(window)
+                if waited >= self.options.idle_after_s:
+                    return self._turn(np.concatenate(idle_windows), silent=True, endpoint_ms=waited * 1000)
+                continue
+            if det.tail_reached:
+                self._start_peek(det.audio())
+            self._apply_peek()
+            if ended:
+                waited_ms = det.silence_ms
+                return self._turn(det.take(), endpoint_ms=waited_ms)
+        return None  # not reached: _windows only ends by raising
+
+    def _push_to_talk(self) -> Audio | None:
+        """Space starts the turn, space again ends it; the persona's idle time still applies."""
+        talk, collected, waited = self.controls.talk, [], 0.0
+        for window, _ in self._windows(timeout=DEVICE_TIMEOUT_S / 4):
+            if self._over():
+                return None
+            if window is None:
+                continue
+            if talk.is_set():
+                collected.append(window)
+            elif collected:
+                return self._turn(np.concatenate(collected), endpoint_ms=0.0)
+            else:
+                waited += WINDOW_MS / 1000
+                if waited >= self.options.idle_after_s:
+                    return self._turn(np.zeros(int(waited * STT_RATE), np.float32), silent=True,
+                                      endpoint_ms=waited * 1000)
+        return None
+
+    def _over(self) -> bool:
+        limit = self.options.max_duration_s
+        if self.controls.end.is_set():
+            self.ended_by = "agent_ended"
+        elif limit and time.perf_counter() - self._started >= limit:
+            self.ended_by = "time_limit"
+        return self.ended_by is not None
+
+    def _turn(self, samples: np.ndarray, endpoint_ms: float, silent: bool = False) -> Audio:
+        audio = Audio(samples.astype(np.float32), STT_RATE)
+        # The audio ends where the kept tail of silence ends, before the rest of the wait.
+        waited_after = 0.0 if silent else max(0.0, endpoint_ms - self.detector.tail_ms) / 1000
+        self.turn_started_at = self._window_at - waited_after - audio.duration_s
+        self.last_endpoint_ms = round(endpoint_ms, 1)
+        peek = self._peek if self._peek and self._peek[0] == len(samples) else None
+        self._known = (audio, None) if silent else (audio, peek[1]) if peek else None
+        self._peek = None
+        return audio
+
+    # -- transcribing during the pause -----------------------------------------------------
+
+    def _start_peek(self, samples: np.ndarray) -> None:
+        """The agent paused: transcribe what they said while we wait to see if they go on.
+        If they do not, this transcript is the turn's (the audio is the same); its text also
+        decides how long to wait (a finished sentence ends sooner than a trailing "and")."""
+        if self._peeks is None:
+            return
+        audio = Audio(samples.copy(), STT_RATE)
+        self._peek = (len(samples), self._peeks.submit(self._transcriber.transcribe, audio))
+
+    def _apply_peek(self) -> None:
+        if self._peek is None:
+            return
+        covered, future = self._peek
+        if len(self.detector.audio()) != covered:  # they went on talking: the guess is stale
+            self._peek = None
+        elif future.done() and not future.exception():
+            self.detector.hold = hold_ms(future.result().text, self.detector.base_hold_ms)
+
+    def transcript_for(self, audio: Audio) -> Transcript | None:
+        """What the pause-time transcription already knows about this turn, if anything."""
+        if self._known is None or audio is not self._known[0]:
+            return None
+        future = self._known[1]
+        return Transcript("") if future is None else future.result()
+
+    # -- AudioSink -------------------------------------------------------------------------
+
+    def play(self, chunks: Iterable[Audio], turn_index: int) -> Playback:
+        """Play the reply's sentences as they arrive; stop when the agent talks over it.
+
+        The sentences are pulled on a helper thread (each may still be being synthesized)
+        while this thread watches the microphone every 20 ms.
+        """
+        player, played, done, failed = self._player, [], threading.Event(), []
+        stop = threading.Event()
+
+        def feed() -> None:
+            try:
+                for chunk in chunks:
+                    if stop.is_set():
+                        break
+                    samples = chunk.resampled(self._out_rate).samples
+                    played.append(samples)
+                    player.add(samples)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the call's thread
+                failed.append(exc)
+            finally:
+                done.set()
+
+        player.start_reply()
+        self.playing.set()
+        feeder = threading.Thread(target=feed, daemon=True, name="reply")
+        feeder.start()
+        interrupted_at, barge_in_at = None, None
+        try:
+            while not (done.is_set() and player.pending == 0):
+                time.sleep(0.02)
+                self._check_output()
+                if player.first_sound_at is None:
+                    self._agent_talking()  # keep listening; nothing to interrupt yet
+                    continue
+                elapsed = time.perf_counter() - player.first_sound_at
+                if barge_in_at is None and self._agent_talking():
+                    barge_in_at = elapsed
+                if barge_in_at is not None and elapsed >= barge_in_at + (TALK_OVER_S if self.options.talks_over else 0):
+                    interrupted_at = player.cut()
+                    break
+            if interrupted_at is None:
+                time.sleep(self._output.latency)  # let the last buffered samples reach the ear
+        finally:
+            stop.set()
+            feeder.join()
+            self.playing.clear()
+        if failed:
+            raise failed[0]
+        audio = np.concatenate(played) if played else np.zeros(0, np.float32)
+        if interrupted_at is not None:
+            audio = audio[: int(interrupted_at * self._out_rate)]
+        self._last_reply = audio
+        return Playback(Audio(audio, self._out_rate), player.first_sound_at or time.perf_counter(),
+                        round(interrupted_at, 3) if interrupted_at is not None else None)
+
+    def _agent_talking(self) -> bool:
+        """Feed what the microphone heard meanwhile to the turn detector (it becomes the start
+        of the agent's next turn) and say whether the agent is talking over the reply."""
+        for window, p in self._drain():
+            self.detector.push(window, p)
+        if self.options.push_to_talk:
+            return self.controls.talk.is_set()
+        return self.detector.in_speech and self.detector.speech_ms >= BARGE_IN_MS
+
+    def _check_output(self) -> None:
+        if self._output is None or not self._output.active:
+            raise AudioDeviceError("The headset stopped playing audio (was it unplugged?).", hint=UNPLUGGED_HINT)
+
+    def _repeat_last(self) -> None:
+        self.controls.repeat.clear()
+        if self._last_reply is not None and len(self._last_reply):
+            self.play([Audio(self._last_reply, self._out_rate)], -1)
+
+
+class PeekingTranscriber:
+    """The call's transcriber, reusing the transcript the headset took during the agent's
+    closing pause (or knowing an idle turn is silence), so the reply starts sooner."""
+
+    def __init__(self, inner: Transcriber, headset: Headset):
+        self.inner, self.headset = inner, headset
+        self.model_name = inner.model_name
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        known = self.headset.transcript_for(audio)
+        return known if known is not None else self.inner.transcribe(audio)
