@@ -17,6 +17,7 @@ from .quiet import quiet_libraries
 quiet_libraries()
 
 from . import __version__  # noqa: E402
+from .cli_live import EndSilence, Exam, InputDevice, OutputDevice, PushToTalk, devices  # noqa: E402
 from .cli_personas import PersonasDir, PromptsDir, app as personas_app, personas_dir as _personas_dir  # noqa: E402
 from .config import load_settings  # noqa: E402
 from .errors import VoiceTrainerError  # noqa: E402
@@ -51,14 +52,16 @@ def call(
     personas_dir: Optional[Path] = PersonasDir,
     prompts_dir: Optional[Path] = PromptsDir,
     grade: bool = typer.Option(True, "--grade/--no-grade", help="Grade the call when it ends (grade.json, report.html, scorecard)."),
+    input_device: Optional[str] = InputDevice,
+    output_device: Optional[str] = OutputDevice,
+    ptt: bool = PushToTalk,
+    exam: bool = Exam,
+    end_silence: int = EndSilence,
 ) -> None:
-    """Hold a mock call. With --agent-audio it runs offline from recorded turns."""
-    from .call import CallOptions, run_call
-    from .clock import RealClock, VirtualClock
-    from .files import FileSink, FileSource
+    """Hold a mock call: live at your headset, or offline from recorded turns with --agent-audio."""
     from .personas import find_persona
-    from .setup_call import choose_caller, make_customer, make_synthesizer, make_transcriber, warm_up
-    from .terminal import print_summary, print_turn
+    from .setup_call import choose_caller
+    from .terminal import print_summary
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
     settings = settings.model_copy(update={**({"stt_model": stt_model} if stt_model else {}),
@@ -66,8 +69,31 @@ def call(
     the_persona = find_persona(persona, _personas_dir(personas_dir))
     which = choose_caller(caller, settings)
     if agent_audio is None:
-        raise VoiceTrainerError("Live headset calls are not available yet in this version.",
-                                hint="run an offline call with --agent-audio FOLDER")
+        from .cli_live import live_call
+
+        session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
+                            ptt, exam, max_duration, end_silence)
+    else:
+        session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
+                                agent_gap, max_duration)
+    console.print()
+    print_summary(session, str(out))
+    if grade:
+        from .cli_grade import grade_and_show, make_judge, resolve_rubric
+
+        console.print()
+        grade_and_show(out, resolve_rubric(None, prompts_dir), make_judge("auto", llm_base_url, llm_model, prompts_dir))
+
+
+def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,
+                  max_duration) -> dict:
+    """The call from recorded agent turns (FileSource), replies written to files."""
+    from .call import CallOptions, run_call
+    from .clock import RealClock, VirtualClock
+    from .files import FileSink, FileSource
+    from .setup_call import make_customer, make_synthesizer, make_transcriber, warm_up
+    from .terminal import print_turn
+
     source = FileSource(agent_audio)
     console.print(f"Calling [bold]{the_persona.name}[/] ({the_persona.id}) with the "
                   f"[bold]{which}[/] caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}.")
@@ -82,25 +108,21 @@ def call(
 
         transcriber = IncrementalTranscriber(transcriber)
         source = PacedFileSource(agent_audio, on_audio=transcriber.feed)
-    session = run_call(
+    return run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),
         CallOptions(agent_gap_s=agent_gap, max_duration_s=max_duration),
         meta={"seed": seed, "agent_audio": str(agent_audio)}, on_turn=print_turn,
     )
-    console.print()
-    print_summary(session, str(out))
-    if grade:
-        from .cli_grade import grade_and_show, make_judge, resolve_rubric
-
-        console.print()
-        grade_and_show(out, resolve_rubric(None, prompts_dir), make_judge("auto", llm_base_url, llm_model, prompts_dir))
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
     console.print(f"voicetrainer {__version__}")
+
+
+app.command()(devices)  # live calls: cli_live.py
 
 
 def main() -> None:

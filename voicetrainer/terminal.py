@@ -50,11 +50,11 @@ def mood_bar(mood: float) -> Text:
     return Text("█" * filled + "░" * (10 - filled), style=colour) + Text(f" {mood:4.1f}")
 
 
-def print_turn(turn: dict) -> None:
+def print_turn(turn: dict, show_mood: bool = True) -> None:
     who = Text("Agent   ", style="bold cyan") if turn["speaker"] == "agent" else Text("Customer", style="bold magenta")
     line = Text(f"{turn['start_s']:6.1f}s ") + who + Text("  ") + Text(turn["text"] or "(silence)")
     console.print(line)
-    if turn["speaker"] == "agent":
+    if turn["speaker"] == "agent" and show_mood:
         detail = Text("          mood ") + mood_bar(turn["mood"])
         if turn.get("behaviours"):
             detail += Text("   " + ", ".join(turn["behaviours"]), style="dim")
