@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(espeak-ng libportaudio2 libsndfile1)
 if [ "${1:-run}" = test ]; then
-  packages+=(pulseaudio pulseaudio-utils chromium)
+  packages+=(pulseaudio pulseaudio-utils libasound2-plugins chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -76,7 +76,8 @@ def run_call(
             audio = source.next_turn()
             heard_at = time.perf_counter()  # the turn has ended (endpointed) and is ours
             if audio is None:
-                ended_by = "customer_satisfied" if customer.engine.accepted else "audio_exhausted"
+                ended_by = getattr(source, "ended_by", None) or (  # a live source: end key or time limit
+                    "customer_satisfied" if customer.engine.accepted else "audio_exhausted")
                 break
             if getattr(source, "paced", False):  # the source took as long as the turn did (mic, paced replay)
                 end = clock.now()

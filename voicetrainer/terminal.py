@@ -15,6 +15,7 @@ ENDINGS = {
     "agent_closed": "the agent closed the call",
     "audio_exhausted": "the agent's recorded turns ran out",
     "time_limit": "the time limit was reached",
+    "agent_ended": "the agent ended the call",
     "error": "an error stopped the call",
     "input_ended": "the agent's typed lines ended",
 }

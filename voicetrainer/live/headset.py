@@ -10,11 +10,12 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from ..audio import STT_RATE, Audio
+from ..audio import STT_RATE, Audio, write_wav
 from ..errors import AudioDeviceError
 from ..interfaces import Playback, Transcriber, Transcript
 from .controls import Controls
@@ -25,6 +26,7 @@ from .vad import WINDOW, SileroVAD
 
 BARGE_IN_MS = 200  # agent speech during a reply that counts as talking over it (not a cough)
 TALK_OVER_S = 1.5  # how long a persona with `talks_over` keeps going after the agent barges in
+AHEAD_S = 0.3  # queue the next sentence when this much of the current one is left to play
 DEVICE_TIMEOUT_S = 2.0  # no microphone audio for this long: the device is gone
 UNPLUGGED_HINT = "plug the headset back in and start a new call; everything said so far is saved"
 
@@ -43,17 +45,21 @@ class HeadsetOptions:
 class Headset:
     """AudioSource + AudioSink over one microphone stream and one output stream."""
 
+    paced = True  # next_turn() takes as long as the agent speaks: the call loop must not wait again
+
     def __init__(self, options: HeadsetOptions, controls: Controls | None = None,
-                 transcriber: Transcriber | None = None):
+                 transcriber: Transcriber | None = None, record_dir: str | Path | None = None):
         self.options = options
+        self.record_dir = record_dir  # customer_NN.wav of what was actually played goes here
         self.controls = controls or Controls()
         self.detector = TurnDetector(base_hold_ms=options.end_silence_ms)
         self.vad = SileroVAD()
-        self.playing = threading.Event()  # set while a reply is going out (tests and the view watch it)
+        self.playing = threading.Event()  # set while a reply is heard (tests and the view watch it)
         self.listening = threading.Event()  # set while waiting for the agent's turn
         # What the call loop reads after next_turn() (see CONTRACT.md):
         self.turn_started_at: float | None = None  # perf_counter() of the turn's first sample
         self.last_endpoint_ms: float | None = None  # trailing silence waited before closing the turn
+        self.last_speech_end_at: float | None = None  # perf_counter() of the agent's last voiced sample
         self.ended_by: str | None = None  # agent_ended | time_limit, when next_turn() returns None
         self._started = time.perf_counter()
         self._blocks: queue.Queue = queue.Queue()
@@ -63,6 +69,8 @@ class Headset:
         self._status_error: str | None = None
         self._window_at = 0.0  # perf_counter() at the end of the last window read
         self._last_reply: np.ndarray | None = None
+        self._barge_in_at: float | None = None
+        self._interrupted = False
         # Transcribing while the agent is still (maybe) pausing: see PeekingTranscriber.
         self._transcriber = transcriber
         self._peeks = ThreadPoolExecutor(1, thread_name_prefix="peek") if transcriber else None
@@ -226,6 +234,7 @@ class Headset:
         # The audio ends where the kept tail of silence ends, before the rest of the wait.
         waited_after = 0.0 if silent else max(0.0, endpoint_ms - self.detector.tail_ms) / 1000
         self.turn_started_at = self._window_at - waited_after - audio.duration_s
+        self.last_speech_end_at = self._window_at - (0.0 if silent else endpoint_ms / 1000)
         self.last_endpoint_ms = round(endpoint_ms, 1)
         peek = self._peek if self._peek and self._peek[0] == len(samples) else None
         self._known = (audio, None) if silent else (audio, peek[1]) if peek else None
@@ -264,57 +273,54 @@ class Headset:
     def play(self, chunks: Iterable[Audio], turn_index: int) -> Playback:
         """Play the reply's sentences as they arrive; stop when the agent talks over it.
 
-        The sentences are pulled on a helper thread (each may still be being synthesized)
-        while this thread watches the microphone every 20 ms.
+        Each sentence is queued once the one before has almost played out, so the next
+        sentence's synthesis overlaps playback and a barge-in leaves the rest unpulled.
         """
-        player, played, done, failed = self._player, [], threading.Event(), []
-        stop = threading.Event()
-
-        def feed() -> None:
-            try:
-                for chunk in chunks:
-                    if stop.is_set():
-                        break
-                    samples = chunk.resampled(self._out_rate).samples
-                    played.append(samples)
-                    player.add(samples)
-            except BaseException as exc:  # noqa: BLE001 - re-raised on the call's thread
-                failed.append(exc)
-            finally:
-                done.set()
-
+        player, played = self._player, []
         player.start_reply()
-        self.playing.set()
-        feeder = threading.Thread(target=feed, daemon=True, name="reply")
-        feeder.start()
-        interrupted_at, barge_in_at = None, None
+        self._barge_in_at = None
         try:
-            while not (done.is_set() and player.pending == 0):
-                time.sleep(0.02)
-                self._check_output()
-                if player.first_sound_at is None:
-                    self._agent_talking()  # keep listening; nothing to interrupt yet
-                    continue
-                elapsed = time.perf_counter() - player.first_sound_at
-                if barge_in_at is None and self._agent_talking():
-                    barge_in_at = elapsed
-                if barge_in_at is not None and elapsed >= barge_in_at + (TALK_OVER_S if self.options.talks_over else 0):
-                    interrupted_at = player.cut()
+            for chunk in chunks:
+                samples = chunk.resampled(self._out_rate).samples
+                played.append(samples)
+                player.add(samples)
+                if self._watch(until_pending_s=AHEAD_S):
                     break
+            else:
+                self._watch(until_pending_s=0.0)
+            interrupted_at = player.cut() if self._interrupted else None
             if interrupted_at is None:
                 time.sleep(self._output.latency)  # let the last buffered samples reach the ear
         finally:
-            stop.set()
-            feeder.join()
             self.playing.clear()
-        if failed:
-            raise failed[0]
         audio = np.concatenate(played) if played else np.zeros(0, np.float32)
         if interrupted_at is not None:
             audio = audio[: int(interrupted_at * self._out_rate)]
         self._last_reply = audio
+        if self.record_dir is not None and turn_index >= 0 and len(audio):
+            write_wav(Path(self.record_dir) / f"customer_{turn_index:02d}.wav", audio, self._out_rate)
         return Playback(Audio(audio, self._out_rate), player.first_sound_at or time.perf_counter(),
                         round(interrupted_at, 3) if interrupted_at is not None else None)
+
+    def _watch(self, until_pending_s: float) -> bool:
+        """Listen every 20 ms while the reply plays down to `until_pending_s` seconds of
+        buffered audio; True when the agent has talked over it long enough to stop it."""
+        player, self._interrupted = self._player, False
+        while player.pending > until_pending_s * self._out_rate:
+            time.sleep(0.02)
+            self._check_output()
+            talking = self._agent_talking()
+            if player.first_sound_at is None:
+                continue  # nothing heard yet, nothing to interrupt
+            self.playing.set()
+            elapsed = time.perf_counter() - player.first_sound_at
+            if talking and self._barge_in_at is None:
+                self._barge_in_at = elapsed
+            if self._barge_in_at is not None and elapsed >= self._barge_in_at + (
+                    TALK_OVER_S if self.options.talks_over else 0.0):
+                self._interrupted = True
+                return True
+        return False
 
     def _agent_talking(self) -> bool:
         """Feed what the microphone heard meanwhile to the turn detector (it becomes the start

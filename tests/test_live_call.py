@@ -1,0 +1,123 @@
+"""Live calls over a real audio path without hardware: a private PulseAudio daemon with a
+virtual microphone and a virtual headset, PortAudio reaching it through ALSA's pulse plugin.
+One scripted call (about a minute) is held once and checked from several sides.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import FIXTURE_CALLS, ROOT
+from voicetrainer.journal import read_events
+from voicetrainer.testing.pulse import PulseUnavailable, VirtualAudio
+from voicetrainer.testing.wer import corpus_wer
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+CALL = "angry_refund_good"
+
+
+@pytest.fixture(scope="module")
+def pulse(tmp_path_factory):
+    audio = VirtualAudio(tmp_path_factory.mktemp("pulse"))
+    try:
+        audio.start()
+    except PulseUnavailable as exc:
+        pytest.skip(f"PulseAudio cannot run here: {exc}")
+    saved = {k: os.environ.get(k) for k in audio.env}
+    os.environ.update(audio.env)
+    if "sounddevice" in sys.modules:  # PortAudio lists devices once, when it starts: restart it
+        sd = sys.modules["sounddevice"]
+        sd._terminate()
+        sd._initialize()
+    yield audio
+    for k, v in saved.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    audio.stop()
+
+
+@pytest.fixture(scope="module")
+def live_call(pulse, transcriber, synthesizer, tmp_path_factory):
+    from voicetrainer.callers.scripted import ScriptedGenerator
+    from voicetrainer.customer import Customer
+    from voicetrainer.personas import find_persona
+    from voicetrainer.testing.live_scenario import run_live_scenario
+
+    persona = find_persona("angry_refund", ROOT / "personas")
+    persona = persona.model_copy(update={"mood": persona.mood.model_copy(update={"idle_after_s": 3.0})})
+    turns = sorted((FIXTURE_CALLS / CALL).glob("*.wav"))
+    out = tmp_path_factory.mktemp("live") / "session"
+    return run_live_scenario(pulse, turns, persona, transcriber, synthesizer,
+                             Customer(persona, ScriptedGenerator(0)), out)
+
+
+def agent_turns(session):
+    return [t for t in session["turns"] if t["speaker"] == "agent"]
+
+
+def test_the_scripted_call_ran_every_step(live_call):
+    assert live_call.problems == []
+    assert live_call.session["ended_by"] == "agent_ended"
+    assert (live_call.out / "call.wav").exists() and (live_call.out / "session.json").exists()
+
+
+def test_agent_turns_were_transcribed_from_the_microphone(live_call, fixture_manifest):
+    reference = {t["file"]: t["text"] for t in fixture_manifest[CALL]["turns"]}
+    spoken = [t["text"] for t in agent_turns(live_call.session) if t["text"]]
+    assert len(spoken) == 4, spoken  # one turn per recording: no turn split at a pause, none merged
+    error = corpus_wer([(reference[f], text) for f, text in zip(live_call.spoken, spoken)])
+    assert error <= 0.15, (error, spoken)
+
+
+def test_customer_audio_came_out_of_the_headset(live_call):
+    samples, rate = sf.read(str(live_call.headset_wav), dtype="float32")
+    frames = samples[: len(samples) // 320 * 320].reshape(-1, 320)  # 20 ms at 16 kHz
+    loud_s = float((np.sqrt((frames ** 2).mean(axis=1)) > 0.01).sum()) * 0.02
+    replies = [t for t in live_call.session["turns"] if t["speaker"] == "customer"]
+    played_s = sum(t["end_s"] - t["start_s"] for t in replies)
+    assert len(replies) >= 4
+    assert loud_s >= 0.5 * played_s, (loud_s, played_s)  # speech has pauses, the replies were heard
+
+
+def test_talking_over_the_customer_stopped_the_reply_and_was_journaled(live_call):
+    turns = live_call.session["turns"]
+    cut = [t for t in turns if t["speaker"] == "customer" and t.get("interrupted_at_s") is not None]
+    assert len(cut) == 1, [(t["text"], t.get("interrupted_at_s")) for t in turns]
+    played, _ = sf.read(str(live_call.out / cut[0]["audio"]))
+    assert 0.3 < cut[0]["interrupted_at_s"] < 4.0
+    events = [e for e in read_events(live_call.out / "journal.jsonl") if e["event"] == "interrupted"]
+    assert [e["turn"] for e in events] == [cut[0]["index"]]
+    after = turns[cut[0]["index"] + 1]  # the barge-in is the start of the agent's next turn
+    assert after["speaker"] == "agent" and "espresso machine" in after["text"].lower()
+    assert "interrupts" in after["behaviours"]
+
+
+def test_silence_brought_an_idle_prompt(live_call):
+    turns = live_call.session["turns"]
+    idle = [t for t in turns if t["speaker"] == "customer" and t.get("situation") == "idle"]
+    assert len(idle) == 1
+    silent = turns[idle[0]["index"] - 1]
+    assert silent["speaker"] == "agent" and silent["text"] == ""
+    assert silent["end_s"] - silent["start_s"] >= 2.9  # the persona's idle time, 3 s here
+
+
+def test_latency_is_journaled_for_every_turn(live_call):
+    for turn in live_call.session["turns"]:
+        if turn["speaker"] == "agent":
+            assert turn["endpoint_ms"] > 0 and turn["stt_ms"] >= 0
+        else:
+            assert turn["voice_to_voice_ms"] > 0 and turn["tts_ms"] > 0
+
+
+def test_devices_lists_the_virtual_devices(pulse):
+    done = subprocess.run([str(ROOT / ".venv/bin/voicetrainer") if (ROOT / ".venv/bin/voicetrainer").exists()
+                           else "voicetrainer", "devices"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **pulse.env, "COLUMNS": "200"}, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert "default" in done.stdout and "input" in done.stdout and "output" in done.stdout
