@@ -5,9 +5,11 @@ One scripted call (about a minute) is held once and checked from several sides.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -115,9 +117,44 @@ def test_latency_is_journaled_for_every_turn(live_call):
             assert turn["voice_to_voice_ms"] > 0 and turn["tts_ms"] > 0
 
 
+VOICETRAINER = str(ROOT / ".venv/bin/voicetrainer") if (ROOT / ".venv/bin/voicetrainer").exists() else "voicetrainer"
+
+
 def test_devices_lists_the_virtual_devices(pulse):
-    done = subprocess.run([str(ROOT / ".venv/bin/voicetrainer") if (ROOT / ".venv/bin/voicetrainer").exists()
-                           else "voicetrainer", "devices"], capture_output=True, text=True, timeout=60,
+    done = subprocess.run([VOICETRAINER, "devices"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, **pulse.env, "COLUMNS": "200"}, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert "default" in done.stdout and "input" in done.stdout and "output" in done.stdout
+
+
+def test_a_device_lost_mid_call_ends_it_with_one_sentence_and_keeps_the_session(tmp_path):
+    """The command line's live call with no terminal; the sound server dies after one exchange."""
+    audio = VirtualAudio(tmp_path / "pulse")
+    try:
+        audio.start()
+    except PulseUnavailable as exc:
+        pytest.skip(f"PulseAudio cannot run here: {exc}")
+    out = tmp_path / "session"
+    call = subprocess.Popen(
+        [VOICETRAINER, "call", "--persona", "angry_refund", "--caller", "scripted", "--no-grade", "--out", str(out)],
+        env={**os.environ, **audio.env, "COLUMNS": "200"}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "journal.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        audio.speak_into_mic(FIXTURE_CALLS / CALL / "01.wav").wait(timeout=30)
+        while time.monotonic() < deadline and not any(
+                e.get("speaker") == "customer" for e in read_events(out / "journal.jsonl")):
+            time.sleep(0.2)
+    finally:
+        audio.stop()  # the device is gone
+    stdout, stderr = call.communicate(timeout=30)
+    assert call.returncode == 1, stderr
+    assert stderr.startswith("Error: The ") and "stopped" in stderr and "Traceback" not in stderr, stderr
+    assert f"saved in {out}" in stderr.replace("\n", "")
+    assert "Agent" in stdout and "Customer" in stdout  # the plain view, no terminal needed
+    session = json.loads((out / "session.json").read_text())
+    assert session["ended_by"] == "error"
+    assert session["turns"][0]["text"].startswith("Thank you for calling")

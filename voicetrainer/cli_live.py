@@ -42,7 +42,7 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
               max_duration: float | None, end_silence_ms: float) -> dict:
     """Hold a live call at the headset and return the saved session."""
     from .live.controls import Controls, KeyReader, has_terminal
-    from .live.devices import choose_device
+    from .live.devices import choose_device, native_stderr_muted
     from .live.headset import HeadsetOptions
     from .live.session import hold_live_call
     from .live.view import LiveView
@@ -64,7 +64,7 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
     controls = Controls()
     view = LiveView(persona.name, controls, exam=exam, push_to_talk=push_to_talk, keys=has_terminal(),
                     mood=persona.mood.start)
-    with KeyReader(controls), view:
+    with KeyReader(controls), view, native_stderr_muted():
         return hold_live_call(persona, options, transcriber, synthesizer, customer, out, controls,
                               on_turn=view.add_turn, meta={"seed": seed, "exam": exam},
                               on_open=lambda headset: setattr(view, "headset", headset))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -31,6 +32,15 @@ def style_for(voice: Voice, mood: float) -> VoiceStyle:
     )
 
 
+def _mute_driver_prints() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to …" from espeak's own thread. Swapping
+    sys.stdout there would also swallow what the call view prints meanwhile (replies are
+    synthesized while turns are shown), so the driver's own `print` is muted instead."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("pyttsx3.drivers.") and module is not None:
+            module.print = lambda *args, **kwargs: None
+
+
 class Pyttsx3Synthesizer:
     """pyttsx3 rendering to a temporary WAV, read back into memory."""
 
@@ -44,6 +54,7 @@ class Pyttsx3Synthesizer:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 self._engine = pyttsx3.init()
+            _mute_driver_prints()
         except Exception as exc:  # noqa: BLE001
             raise DependencyMissingError(
                 f"The speech synthesizer could not start ({exc}).",
@@ -74,9 +85,8 @@ class Pyttsx3Synthesizer:
             # Its espeak driver has been seen (once, in CI) to write a header with no samples;
             # a second try costs milliseconds.
             for _attempt in range(2):
-                with contextlib.redirect_stdout(io.StringIO()):
-                    engine.save_to_file(text, str(path))
-                    engine.runAndWait()
+                engine.save_to_file(text, str(path))
+                engine.runAndWait()
                 if path.exists() and path.stat().st_size > 44:
                     break
             else:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass
 
 from ..errors import AudioDeviceError
@@ -42,6 +45,30 @@ def _quiet_alsa() -> None:
             ctypes.CDLL(name).snd_lib_error_set_handler(_alsa_handler)
     except (OSError, AttributeError):
         pass
+
+
+@contextlib.contextmanager
+def native_stderr_muted():
+    """PortAudio's ALSA backend prints "Expression ... failed" lines from C when a device
+    vanishes; the user gets one sentence from us instead. Python's own errors are printed
+    after this ends. VOICETRAINER_DEBUG=1 keeps everything."""
+    if os.environ.get("VOICETRAINER_DEBUG"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. captured): nothing to mute
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,6 @@ class TurnDetector:
         return len(self._windows) * WINDOW_MS
 
     def _trim_preroll(self) -> None:
-        keep = max(1, int(self.preroll_ms / WINDOW_MS))
+        keep = max(1, round((self.preroll_ms + self.voiced_ms) / WINDOW_MS))  # pre-roll before the onset
         if len(self._windows) > keep:
             del self._windows[:-keep]

@@ -28,7 +28,7 @@ BARGE_IN_MS = 200  # agent speech during a reply that counts as talking over it 
 TALK_OVER_S = 1.5  # how long a persona with `talks_over` keeps going after the agent barges in
 AHEAD_S = 0.3  # queue the next sentence when this much of the current one is left to play
 DEVICE_TIMEOUT_S = 2.0  # no microphone audio for this long: the device is gone
-UNPLUGGED_HINT = "plug the headset back in and start a new call; everything said so far is saved"
+UNPLUGGED_HINT = "plug the headset back in and start a new call"
 
 
 @dataclass(frozen=True)

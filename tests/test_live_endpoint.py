@@ -1,0 +1,176 @@
+"""End-of-turn detection and device errors, without audio devices."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+
+import numpy as np
+import pytest
+
+from voicetrainer.errors import AudioDeviceError
+from voicetrainer.live.controls import Controls
+from voicetrainer.live.endpoint import WINDOW_MS, TurnDetector, hold_ms
+from voicetrainer.live.player import Player
+from voicetrainer.live.vad import WINDOW
+
+
+def feed(detector: TurnDetector, pattern: str, turns: list | None = None) -> list[int]:
+    """Push one window per character ('#' speech, '.' silence); the windows where a turn ended
+    (each turn is taken at once, as the headset does, into `turns`)."""
+    ends = []
+    for i, c in enumerate(pattern):
+        window = np.full(WINDOW, i, dtype=np.float32)  # each window marked with its position
+        if detector.push(window, 0.9 if c == "#" else 0.05):
+            ends.append(i)
+            audio = detector.take()
+            if turns is not None:
+                turns.append(audio.reshape(-1, WINDOW)[:, 0].astype(int).tolist())
+    return ends
+
+
+@pytest.mark.parametrize("text, factor", [
+    ("I can refund that today.", 0.7),
+    ("Can I take your order number?", 0.7),
+    ("I'll check the order and", 2.0),
+    ("So, um", 2.0),
+    ("Let me see, so", 2.0),
+    ("the refund was sent on the", 2.0),
+    ("I understand", 1.0),
+    ("", 1.0),
+])
+def test_hold_follows_how_the_words_so_far_end(text, factor):
+    assert hold_ms(text, 600) == pytest.approx(600 * factor)
+
+
+def test_a_turn_ends_after_the_hold_silence_and_keeps_preroll_and_a_short_tail():
+    d = TurnDetector(base_hold_ms=320, preroll_ms=96, tail_ms=64)
+    turns = []
+    assert feed(d, "......" + "#" * 10 + "." * 20 + "#" * 10 + "." * 10, turns) == [25, 55]  # 320 ms = 10 windows
+    assert turns[0] == list(range(3, 6 + 10 + 2))  # 3 windows of pre-roll, the speech, 2 of the tail
+    assert turns[1] == list(range(33, 36 + 10 + 2))  # the next turn starts from its own pre-roll
+
+
+def test_a_pause_shorter_than_the_hold_does_not_split_the_turn():
+    d = TurnDetector(base_hold_ms=320)
+    assert feed(d, "#" * 10 + "." * 8 + "#" * 10 + "." * 12) == [37]
+
+
+def test_a_click_is_not_a_turn():
+    d = TurnDetector(base_hold_ms=320, min_turn_ms=250)
+    assert feed(d, "...####" + "." * 30) == []  # 128 ms of "speech"
+    assert not d.in_speech
+
+
+def test_a_finished_sentence_can_end_the_turn_sooner():
+    d = TurnDetector(base_hold_ms=640)
+    feed(d, "#" * 10 + "." * 6)
+    assert d.tail_reached is False and d.silence_ms == pytest.approx(6 * WINDOW_MS)
+    d.hold = hold_ms("That is all.", d.base_hold_ms)  # 448 ms
+    assert feed(d, "." * 10)[0] == 7  # 14 windows = 448 ms
+
+
+def test_new_speech_drops_an_earlier_guess_about_the_hold():
+    d = TurnDetector(base_hold_ms=640)
+    feed(d, "#" * 10 + "...")
+    d.hold = 100.0
+    feed(d, "##")
+    assert d.hold == 640
+
+
+def test_player_cut_reports_what_was_played():
+    p = Player(rate=1000)
+    p.start_reply()
+    p.add(np.ones(3000, dtype=np.float32))
+    out = np.zeros((500, 1), dtype=np.float32)
+    p.callback(out, 500, None, None)
+    assert out[:, 0].sum() == 500 and p.first_sound_at is not None
+    assert p.cut() == pytest.approx(0.5)
+    p.callback(out, 500, None, None)
+    assert out.sum() == 0  # cut: silence from now on
+
+
+def test_push_to_talk_and_mute_keys_toggle():
+    c = Controls()
+    c.press(" "), c.press("m")
+    assert c.talk.is_set() and c.muted.is_set()
+    c.press(" "), c.press("m"), c.press("q")
+    assert not c.talk.is_set() and not c.muted.is_set() and c.end.is_set()
+
+
+def test_missing_sounddevice_is_one_sentence_with_a_hint(monkeypatch):
+    from voicetrainer.live import devices
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # import fails
+    with pytest.raises(AudioDeviceError) as err:
+        devices.sounddevice()
+    assert "not installed" in err.value.message and "pip install sounddevice" in err.value.hint
+
+
+def test_missing_portaudio_is_one_sentence_with_a_hint(monkeypatch):
+    from voicetrainer.live import devices
+
+    real_import = builtins.__import__
+
+    def no_portaudio(name, *args, **kwargs):
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    with pytest.raises(AudioDeviceError) as err:
+        devices.sounddevice()
+    assert "PortAudio" in err.value.message and "libportaudio2" in err.value.hint
+
+
+def fake_devices(monkeypatch, devices):
+    from voicetrainer.live import devices as module
+
+    monkeypatch.setattr(module, "list_devices", lambda: devices)
+
+
+def test_devices_are_chosen_by_index_or_name(monkeypatch):
+    from voicetrainer.live.devices import Device, choose_device
+
+    fake_devices(monkeypatch, [
+        Device(0, "HDA Intel PCH: ALC257 Analog", 2, 2, 48000, True, True),
+        Device(3, "Jabra Evolve2 40", 1, 2, 16000, False, False),
+        Device(4, "HDMI 0", 0, 8, 48000, False, False),
+    ])
+    assert choose_device(None, "input") is None  # the system default
+    assert choose_device("3", "input") == 3
+    assert choose_device("jabra", "output") == 3
+    with pytest.raises(AudioDeviceError, match="No microphone matches 'HDMI'") as err:
+        choose_device("HDMI", "input")  # an output only
+    assert "3 (Jabra Evolve2 40)" in err.value.hint
+    with pytest.raises(AudioDeviceError, match="Several output devices"):
+        choose_device("a", "output")
+
+
+def test_no_device_at_all_is_one_sentence_with_a_hint(monkeypatch):
+    from voicetrainer.live.devices import choose_device
+
+    fake_devices(monkeypatch, [])
+    with pytest.raises(AudioDeviceError, match="No microphone was found") as err:
+        choose_device(None, "input")
+    assert "voicetrainer devices" in err.value.hint
+
+
+def test_printing_while_a_reply_is_synthesized_is_not_swallowed(synthesizer, capsys):
+    """Replies are synthesized on a worker thread while the live view prints turns."""
+    import threading
+
+    from voicetrainer.interfaces import VoiceStyle
+
+    style = VoiceStyle("en-us", 170, 0.9, 50)
+    worker = threading.Thread(target=lambda: [synthesizer.synthesize("A sentence for the worker.", style)
+                                              for _ in range(3)])
+    worker.start()
+    printed = 0
+    while worker.is_alive():
+        print("view line")
+        printed += 1
+        worker.join(0.01)
+    out = capsys.readouterr().out
+    assert out.count("view line") == printed and "Audio saved" not in out
