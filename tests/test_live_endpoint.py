@@ -174,3 +174,21 @@ def test_printing_while_a_reply_is_synthesized_is_not_swallowed(synthesizer, cap
         worker.join(0.01)
     out = capsys.readouterr().out
     assert out.count("view line") == printed and "Audio saved" not in out
+
+
+@pytest.mark.parametrize("exam", [False, True])
+def test_live_view_shows_transcript_and_hides_the_mood_in_exam_mode(exam):
+    from rich.console import Console
+
+    from voicetrainer.live.view import LiveView
+
+    view = LiveView("Dana Whitaker", Controls(), exam=exam, mood=8.0)
+    view.turns = [{"speaker": "agent", "text": "Thank you for calling.", "mood": 7.5},
+                  {"speaker": "customer", "text": "Finally!", "mood": 7.5, "interrupted_at_s": 0.4}]
+    view.controls.muted.set()
+    screen = Console(record=True, width=100)
+    screen.print(view.render())
+    text = screen.export_text()
+    assert "Thank you for calling." in text and "Finally!  [cut off]" in text and "MUTED" in text
+    assert "q end call" in text
+    assert ("mood" in text) is not exam

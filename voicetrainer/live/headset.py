@@ -208,6 +208,9 @@ class Headset:
         for window, _ in self._windows(timeout=DEVICE_TIMEOUT_S / 4):
             if self._over():
                 return None
+            if self.controls.repeat.is_set() and not collected:
+                self._repeat_last()
+                waited = 0.0
             if window is None:
                 continue
             if talk.is_set():
