@@ -158,3 +158,34 @@ def test_a_device_lost_mid_call_ends_it_with_one_sentence_and_keeps_the_session(
     session = json.loads((out / "session.json").read_text())
     assert session["ended_by"] == "error"
     assert session["turns"][0]["text"].startswith("Thank you for calling")
+
+
+def test_push_to_talk_and_a_caller_who_talks_over_the_agent(pulse, transcriber):
+    """Push-to-talk: the turn is exactly what was said between the presses. A persona with
+    talks_over keeps talking for TALK_OVER_S after the agent barges in."""
+    import threading
+
+    from voicetrainer.audio import read_audio
+    from voicetrainer.live.headset import TALK_OVER_S, Headset, HeadsetOptions
+
+    wav = FIXTURE_CALLS / CALL / "01.wav"
+    with Headset(HeadsetOptions(push_to_talk=True, talks_over=True, idle_after_s=30)) as headset:
+        talk = headset.controls.talk
+
+        def agent() -> None:
+            time.sleep(0.5)
+            talk.set()
+            pulse.speak_into_mic(wav).wait(timeout=30)
+            talk.clear()
+
+        threading.Thread(target=agent, daemon=True).start()
+        turn = headset.next_turn()
+        assert "brightline home" in transcriber.transcribe(turn).text.lower()
+
+        reply = read_audio(FIXTURE_CALLS / CALL / "03.wav", None)  # 11 s of speech as the "customer"
+        threading.Timer(1.0, talk.set).start()  # the agent presses talk 1 s into the reply
+        playback = headset.play([reply], 1)
+        talk.clear()
+    assert playback.interrupted_at_s is not None
+    assert 1.0 + TALK_OVER_S - 0.2 <= playback.interrupted_at_s <= 1.0 + TALK_OVER_S + 1.0
+    assert abs(playback.audio.duration_s - playback.interrupted_at_s) < 0.05
