@@ -63,3 +63,37 @@ def test_audio_that_was_not_fed_is_transcribed_one_shot(transcriber, fixture_man
     spoken(stt, first)
     stt.reset()  # e.g. push-to-talk released without a turn
     assert stt.transcribe(first).text == transcriber.transcribe(first).text
+
+
+def test_a_paced_call_transcribes_while_the_agent_speaks(tmp_path, transcriber, synthesizer, fixture_manifest):
+    """The real-time path the live headset uses: audio fed block by block at speaking speed."""
+    from voicetrainer.call import CallOptions, run_call
+    from voicetrainer.clock import RealClock
+    from voicetrainer.config import Settings
+    from voicetrainer.files import FileSink, PacedFileSource
+    from voicetrainer.personas import find_persona
+    from voicetrainer.setup_call import make_customer
+
+    persona = find_persona("angry_refund")
+    stt = IncrementalTranscriber(transcriber)
+    fed: list[Audio] = []
+
+    def feed(block: Audio) -> None:
+        fed.append(block)
+        stt.feed(block)
+
+    source = PacedFileSource(FIXTURE_CALLS / "angry_refund_bad", on_audio=feed, endpoint_s=0.5)
+    out = tmp_path / "paced"
+    session = run_call(persona, source, FileSink(out), stt, synthesizer, make_customer(persona, "scripted", Settings()),
+                       out, RealClock(), CallOptions(max_turns=2, agent_gap_s=0))
+    agent = [t for t in session["turns"] if t["speaker"] == "agent"]
+    script = fixture_manifest["angry_refund_bad"]["turns"]
+    assert len(agent) == 2
+    for turn, expected in zip(agent, script):
+        assert wer(expected["text"], turn["text"]) <= 0.3, turn["text"]
+        assert turn["endpoint_ms"] == 500 and "stt_tail_s" in turn
+    last = read_audio(out / agent[-1]["audio"])
+    assert last.duration_s == pytest.approx(agent[-1]["end_s"] - agent[-1]["start_s"], abs=0.05)
+    assert np.count_nonzero(last.samples[-int(0.45 * last.rate):]) < 0.01 * last.rate  # the endpoint silence
+    customer = [t for t in session["turns"] if t["speaker"] == "customer"]
+    assert all(t["voice_to_voice_ms"] >= 500 for t in customer)  # the endpoint silence is part of it

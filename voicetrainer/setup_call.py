@@ -55,14 +55,12 @@ def make_synthesizer(settings: Settings):
 def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> None:
     """Run each model once before the call, so the first turn is as fast as the rest
     (first-call costs: Whisper's kernels and buffers, the TTS voice, the LLM connection)."""
-    import numpy as np
-
-    from .audio import STT_RATE, Audio
     from .tts import style_for
 
-    noise = np.random.default_rng(0).normal(0, 0.003, STT_RATE).astype(np.float32)
-    transcriber.transcribe(Audio(noise, STT_RATE))
-    synthesizer.synthesize("Hello.", style_for(persona.voice, persona.mood.start))
+    # Whisper hears the voice's own words: noise or silence would send it looping on
+    # invented text for seconds.
+    hello = synthesizer.synthesize("Hello, thank you for calling.", style_for(persona.voice, persona.mood.start))
+    transcriber.transcribe(hello)
     warm = getattr(customer.generator, "warm_up", None)
     if warm:
         warm()
