@@ -48,7 +48,8 @@ class IncrementalTranscriber:
         self.pause_s, self.piece_s = pause_s, piece_s
         self.last_tail_s = 0.0  # audio the last transcribe() still had to decode (0: none)
         self._cond = threading.Condition()
-        self._chunks: list[np.ndarray] = []
+        self._buffer = np.zeros(0, dtype=np.float32)  # grows by doubling: feeding stays O(block)
+        self._fed = 0
         self._rate: int | None = None
         self._pieces: list[_Decoded] = []  # kept: the turn up to _covered
         self._covered = 0
@@ -64,7 +65,12 @@ class IncrementalTranscriber:
             if self._rate not in (None, chunk.rate):
                 self._reset_locked()
             self._rate = chunk.rate
-            self._chunks.append(chunk.samples)
+            if self._fed + len(chunk.samples) > len(self._buffer):
+                grown = np.zeros(max(2 * len(self._buffer), self._fed + len(chunk.samples), chunk.rate), np.float32)
+                grown[: self._fed] = self._buffer[: self._fed]
+                self._buffer = grown
+            self._buffer[self._fed: self._fed + len(chunk.samples)] = chunk.samples
+            self._fed += len(chunk.samples)
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="incremental-stt", daemon=True)
                 self._worker.start()
@@ -105,13 +111,11 @@ class IncrementalTranscriber:
 
     # ------------------------------------------------------------------ background
     def _reset_locked(self) -> None:
-        self._chunks, self._pieces, self._covered, self._speculative = [], [], 0, None
+        self._fed, self._pieces, self._covered, self._speculative = 0, [], 0, None
         self._turn += 1
 
     def _samples_locked(self) -> np.ndarray:
-        if len(self._chunks) > 1:
-            self._chunks = [np.concatenate(self._chunks)]
-        return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.float32)
+        return self._buffer[: self._fed]
 
     def _next_job_locked(self) -> tuple[int, int, bool] | None:
         """(start, end, keep) of the next decode worth doing, or None."""
@@ -119,7 +123,7 @@ class IncrementalTranscriber:
         if not rate or len(samples) - self._covered < rate * FRAME_S * 5:
             return None
         frame = int(rate * FRAME_S)
-        quiet = quiet_frames(samples, rate)[self._covered // frame:]
+        quiet = quiet_frames(samples[self._covered:], rate)  # judged on what is not kept yet: bounded work
         loud = np.flatnonzero(~quiet)
         if len(loud) == 0:
             return None
