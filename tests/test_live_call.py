@@ -189,3 +189,49 @@ def test_push_to_talk_and_a_caller_who_talks_over_the_agent(pulse, transcriber):
     assert playback.interrupted_at_s is not None
     assert 1.0 + TALK_OVER_S - 0.2 <= playback.interrupted_at_s <= 1.0 + TALK_OVER_S + 1.0
     assert abs(playback.audio.duration_s - playback.interrupted_at_s) < 0.05
+
+
+def test_the_live_view_and_keys_in_a_terminal(pulse, tmp_path):
+    """In a (pseudo-)terminal: the panel with the keys; m mutes, q ends the call."""
+    import pty
+    import select
+
+    out = tmp_path / "session"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real command, in the terminal
+        os.execve(VOICETRAINER, [VOICETRAINER, "call", "--persona", "angry_refund", "--caller", "scripted",
+                                 "--no-grade", "--out", str(out)],
+                  {**os.environ, **pulse.env, "COLUMNS": "100", "LINES": "30", "TERM": "xterm"})
+    screen = b""
+
+    def read_for(seconds: float) -> str:
+        nonlocal screen
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    screen += os.read(fd, 65536)
+                except OSError:  # the command has exited
+                    break
+        return screen.decode(errors="replace")
+
+    deadline = time.monotonic() + 60
+    while "q end call" not in read_for(0.5) and time.monotonic() < deadline:
+        pass
+    os.write(fd, b"m")
+    while "MUTED" not in read_for(0.3) and time.monotonic() < deadline:
+        pass
+    os.write(fd, b"q")
+    for _ in range(60):  # the call ends at once; exiting can take a while on a loaded machine
+        read_for(0.5)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the q key did not end the call: " + screen.decode(errors="replace")[-3000:])
+    text = screen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+    assert "voicetrainer live call" in text and "MUTED" in text and "the agent ended the call" in text
+    assert json.loads((out / "session.json").read_text())["ended_by"] == "agent_ended"
