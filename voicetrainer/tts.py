@@ -6,8 +6,6 @@ call loop hands each reply a VoiceStyle computed by `style_for`.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 import tempfile
@@ -32,17 +30,9 @@ def style_for(voice: Voice, mood: float) -> VoiceStyle:
     )
 
 
-def _mute_driver_prints() -> None:
-    """pyttsx3's espeak driver prints "Audio saved to …" from espeak's own thread. Swapping
-    sys.stdout there would also swallow what the call view prints meanwhile (replies are
-    synthesized while turns are shown), so the driver's own `print` is muted instead."""
-    for name, module in list(sys.modules.items()):
-        if name.startswith("pyttsx3.drivers.") and module is not None:
-            module.print = lambda *args, **kwargs: None
-
-
 class Pyttsx3Synthesizer:
-    """pyttsx3 rendering to a temporary WAV, read back into memory."""
+    """pyttsx3: on Linux through its espeak-ng binding straight into memory, elsewhere
+    (SAPI5, NSSpeechSynthesizer) through its engine and a temporary WAV."""
 
     name = "pyttsx3"
 
@@ -51,47 +41,95 @@ class Pyttsx3Synthesizer:
             import pyttsx3
         except ImportError:
             raise DependencyMissingError("pyttsx3 is not installed.", hint="pip install pyttsx3") from None
+        self._lock = threading.Lock()  # one synthesis at a time: neither backend is re-entrant
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                self._engine = pyttsx3.init()
-            _mute_driver_prints()
-        except Exception as exc:  # noqa: BLE001
+            self._backend = _EspeakBackend() if sys.platform.startswith("linux") else _EngineBackend(pyttsx3)
+        except (OSError, RuntimeError) as exc:
             raise DependencyMissingError(
                 f"The speech synthesizer could not start ({exc}).",
                 hint="on Debian/Ubuntu: apt-get install espeak-ng",
             ) from None
-        self._voices = {v.id: v for v in self._engine.getProperty("voices")}
-        self._lock = threading.Lock()  # pyttsx3 engines are not re-entrant
-
-    def _voice_id(self, wanted: str) -> str | None:
-        if wanted in self._voices:
-            return wanted
-        wanted = wanted.lower()
-        return next((vid for vid, v in self._voices.items()
-                     if wanted in vid.lower() or wanted in (v.name or "").lower()), None)
 
     def synthesize(self, text: str, style: VoiceStyle) -> Audio:
-        with self._lock, tempfile.TemporaryDirectory() as tmp:
+        with self._lock:
+            audio = self._backend.render(text, style)
+        if not audio.samples.size:
+            raise VoiceTrainerError(f"The speech synthesizer produced no audio for: {text[:40]!r}",
+                                    hint="check that espeak-ng works: espeak-ng 'hello'")
+        return audio
+
+
+def _match_voice(voices: dict[str, str], wanted: str) -> str | None:
+    """A voice id from {id: name}: exact, else the first id or name containing `wanted`."""
+    if wanted in voices:
+        return wanted
+    wanted = wanted.lower()
+    return next((vid for vid, name in voices.items() if wanted in vid.lower() or wanted in name.lower()), None)
+
+
+class _EspeakBackend:
+    """pyttsx3's own ctypes binding to libespeak-ng, used directly in synchronous mode.
+
+    pyttsx3 2.99's espeak *engine* keeps the first rate it is given and, run through its
+    command queue a second time, writes empty or no files; the binding underneath is sound,
+    renders in memory and takes about 12 ms for a sentence.
+    """
+
+    _sample_rate = 0  # espeak can be initialised once per process
+
+    def __init__(self) -> None:
+        from pyttsx3.drivers import _espeak
+
+        self._es = _espeak
+        if not _EspeakBackend._sample_rate:
+            rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 500)
+            if rate <= 0:
+                raise RuntimeError("espeak-ng did not initialise")
+            _EspeakBackend._sample_rate = rate
+        self._chunks: list[np.ndarray] = []
+        _espeak.SetSynthCallback(self._collect)
+        self._voices = {v.identifier.decode(): v.name.decode() for v in _espeak.ListVoices(None)}
+
+    def _collect(self, wav, numsamples, events) -> int:
+        if numsamples > 0:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(numsamples,)).copy())
+        return 0  # 0 = go on synthesising
+
+    def render(self, text: str, style: VoiceStyle) -> Audio:
+        es = self._es
+        voice = _match_voice(self._voices, style.voice)
+        if voice:
+            es.SetVoiceByName(voice.encode())
+        es.SetParameter(es.RATE, style.rate_wpm, 0)
+        es.SetParameter(es.VOLUME, int(round(style.volume * 100)), 0)
+        es.SetParameter(es.PITCH, style.pitch, 0)
+        self._chunks = []
+        es.Synth(text.encode("utf-8"), flags=es.ENDPAUSE | es.CHARS_UTF8)
+        es.Synchronize()
+        samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+        return Audio((samples.astype(np.float32) / 32768.0), self._sample_rate)
+
+
+class _EngineBackend:
+    """The pyttsx3 engine (SAPI5 on Windows, NSSpeechSynthesizer on macOS) via a temporary WAV."""
+
+    def __init__(self, pyttsx3) -> None:
+        self._engine = pyttsx3.init()
+        self._voices = {v.id: v.name or "" for v in self._engine.getProperty("voices")}
+
+    def render(self, text: str, style: VoiceStyle) -> Audio:
+        engine = self._engine
+        voice = _match_voice(self._voices, style.voice)
+        if voice:
+            engine.setProperty("voice", voice)
+        engine.setProperty("rate", style.rate_wpm)
+        engine.setProperty("volume", style.volume)
+        with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "reply.wav"
-            engine = self._engine
-            voice_id = self._voice_id(style.voice)
-            if voice_id:
-                engine.setProperty("voice", voice_id)
-            engine.setProperty("rate", style.rate_wpm)
-            engine.setProperty("volume", style.volume)
-            with contextlib.suppress(Exception):  # pitch exists on espeak only
-                engine.setProperty("pitch", style.pitch)
-            # pyttsx3 prints "Audio saved to ..." on stdout: keep it out of the user's terminal.
-            # Its espeak driver has been seen (once, in CI) to write a header with no samples;
-            # a second try costs milliseconds.
-            for _attempt in range(2):
-                engine.save_to_file(text, str(path))
-                engine.runAndWait()
-                if path.exists() and path.stat().st_size > 44:
-                    break
-            else:
-                raise VoiceTrainerError(f"The speech synthesizer produced no audio for: {text[:40]!r}",
-                                        hint="check that espeak-ng works: espeak-ng 'hello'")
+            engine.save_to_file(text, str(path))
+            engine.runAndWait()
+            if not path.exists() or path.stat().st_size <= 44:
+                return Audio(np.zeros(0, dtype=np.float32), 22050)
             return read_audio(path, rate=None)
 
 
