@@ -11,12 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-import jinja2
-
 from ..config import LLMSettings
 from ..customer import ReplyContext
-from ..errors import DependencyMissingError, LLMError
-from ..prompts import prompt_loader
+from ..errors import LLMError
+from ..llm_client import import_openai, make_client
+from ..prompts import prompt_environment
 from ..sentences import stream_sentences
 from .sanitize import AGENT_LABEL, sanitize
 
@@ -41,31 +40,14 @@ SITUATION_GUIDE = {
 }
 
 
-def _openai():
-    try:
-        import openai
-    except ImportError:
-        raise DependencyMissingError("The openai package is not installed.", hint="pip install openai") from None
-    return openai
-
-
 class LLMGenerator:
     """Streams one customer reply per agent turn from a chat-completions endpoint."""
 
     def __init__(self, settings: LLMSettings, prompts_dir: Path | None = None, client=None):
-        openai = _openai()
         self.settings = settings
         self.name = f"llm:{settings.model_name}"
-        self._client = client or openai.OpenAI(
-            base_url=settings.base_url,
-            api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
-        )
-        env = jinja2.Environment(
-            loader=prompt_loader(prompts_dir),
-            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
-        )
+        self._client = client or make_client(settings)
+        env = prompt_environment(prompts_dir, keep_trailing_newline=True)
         self._template = env.get_template("customer.j2")
 
     def warm_up(self) -> None:
@@ -91,7 +73,7 @@ class LLMGenerator:
 
     def stream(self, ctx: ReplyContext) -> Iterator[str]:
         """Raw text deltas as the server sends them."""
-        openai = _openai()
+        openai = import_openai()
         try:
             response = self._client.chat.completions.create(
                 model=self.settings.model_name, messages=self.messages(ctx), stream=True,

@@ -16,12 +16,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import LLMSettings
-from ..errors import DependencyMissingError, LLMError
-from ..prompts import prompt_loader
+from ..errors import LLMError
+from ..llm_client import import_openai, make_client
+from ..prompts import prompt_environment
 from ..rubric import Rubric
 from ..terminal import ENDINGS
 from .evidence import Evidence
@@ -91,28 +91,15 @@ def parse_judgement(content: str, rules: list[dict]) -> Judgement:
     return judgement
 
 
-def _openai():
-    try:
-        import openai
-    except ImportError:
-        raise DependencyMissingError("The openai package is not installed.", hint="pip install openai") from None
-    return openai
-
 
 class LLMJudge:
     """Grades a call with a chat-completions model; see the module docstring for the checks."""
 
     def __init__(self, settings: LLMSettings, prompts_dir: Path | None = None, client=None):
-        openai = _openai()
         self.settings = settings
         self.name = f"llm:{settings.model_name}"
-        self._client = client or openai.OpenAI(
-            base_url=settings.base_url,
-            api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
-            timeout=settings.timeout_s, max_retries=settings.max_retries,
-        )
-        env = jinja2.Environment(loader=prompt_loader(prompts_dir),
-                                 undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+        self._client = client or make_client(settings)
+        env = prompt_environment(prompts_dir, trim_blocks=True, lstrip_blocks=True)
         self._system = env.get_template("judge.j2")
         self._call = env.get_template("judge_call.j2")
         self.json_schema_supported = True  # learnt from the first refusal, for the other sessions
@@ -127,7 +114,7 @@ class LLMJudge:
         return [{"role": "system", "content": self._system.render(rubric=rubric)}, {"role": "user", "content": user}]
 
     def _ask(self, messages: list[dict]) -> str:
-        openai = _openai()
+        openai = import_openai()
         base = {"model": self.settings.model_name, "messages": messages, "temperature": 0}
         try:
             if self.json_schema_supported:
