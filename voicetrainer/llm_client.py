@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .config import LLMSettings
-from .errors import DependencyMissingError
+from .errors import DependencyMissingError, LLMError
 
 
 def import_openai():
@@ -23,3 +25,25 @@ def make_client(settings: LLMSettings):
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
     )
+
+
+@contextmanager
+def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = ""):
+    """Turn the client's timeout / connection / HTTP errors into one sentence and a hint.
+
+    `who` names the speaker ("The LLM server", "The LLM judge"); `way_out` is what the user
+    can do instead (e.g. "grade with --judge rules"), added to every hint.
+    """
+    openai = import_openai()
+    also = f", or {way_out}" if way_out else ""
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise LLMError(f"{who} at {settings.base_url} timed out.",
+                       hint=f"raise llm.timeout_s or use a smaller model{also}") from None
+    except openai.APIConnectionError:
+        raise LLMError(f"{who} at {settings.base_url} cannot be reached.",
+                       hint=f"start the server or check VOICETRAINER_LLM_BASE_URL{also}") from None
+    except openai.APIStatusError as exc:
+        raise LLMError(f"{who} answered with an error (HTTP {exc.status_code}).",
+                       hint=f"check the model name and the server's log{also}") from None

@@ -14,7 +14,7 @@ from typing import Iterator
 from ..config import LLMSettings
 from ..customer import ReplyContext
 from ..errors import LLMError
-from ..llm_client import import_openai, make_client
+from ..llm_client import make_client, plain_llm_errors
 from ..prompts import prompt_environment
 from ..sentences import stream_sentences
 from .sanitize import AGENT_LABEL, sanitize
@@ -73,8 +73,7 @@ class LLMGenerator:
 
     def stream(self, ctx: ReplyContext) -> Iterator[str]:
         """Raw text deltas as the server sends them."""
-        openai = import_openai()
-        try:
+        with plain_llm_errors("The LLM server", self.settings):
             response = self._client.chat.completions.create(
                 model=self.settings.model_name, messages=self.messages(ctx), stream=True,
                 temperature=self.settings.temperature, max_tokens=120,
@@ -85,15 +84,6 @@ class LLMGenerator:
                         yield chunk.choices[0].delta.content
             finally:  # a cancelled reply (barge-in) ends the request now, not when the model finishes
                 response.close()
-        except openai.APITimeoutError:
-            raise LLMError(f"The LLM server at {self.settings.base_url} timed out.",
-                           hint="raise llm.timeout_s or use a smaller model") from None
-        except openai.APIConnectionError:
-            raise LLMError(f"The LLM server at {self.settings.base_url} cannot be reached.",
-                           hint="start the server or check VOICETRAINER_LLM_BASE_URL") from None
-        except openai.APIStatusError as exc:
-            raise LLMError(f"The LLM server answered with an error (HTTP {exc.status_code}).",
-                           hint="check the model name and the server's log") from None
 
     def sentences(self, ctx: ReplyContext) -> Iterator[str]:
         """Sanitized sentences as the tokens arrive; stops where the model starts the agent's line."""

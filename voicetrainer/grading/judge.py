@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import LLMSettings
 from ..errors import LLMError
-from ..llm_client import import_openai, make_client
+from ..llm_client import import_openai, make_client, plain_llm_errors
 from ..prompts import prompt_environment
 from ..rubric import Rubric
 from ..terminal import ENDINGS
@@ -116,7 +116,7 @@ class LLMJudge:
     def _ask(self, messages: list[dict]) -> str:
         openai = import_openai()
         base = {"model": self.settings.model_name, "messages": messages, "temperature": 0}
-        try:
+        with plain_llm_errors("The LLM judge", self.settings, way_out="grade with --judge rules"):
             if self.json_schema_supported:
                 try:
                     reply = self._client.chat.completions.create(**base, response_format=response_schema())
@@ -125,15 +125,6 @@ class LLMJudge:
                     self.json_schema_supported = False
             reply = self._client.chat.completions.create(**base, response_format={"type": "json_object"})
             return reply.choices[0].message.content or ""
-        except openai.APITimeoutError:
-            raise LLMError(f"The LLM judge at {self.settings.base_url} timed out.",
-                           hint="raise llm.timeout_s, use a smaller model, or grade with --judge rules") from None
-        except openai.APIConnectionError:
-            raise LLMError(f"The LLM judge at {self.settings.base_url} cannot be reached.",
-                           hint="start the server or check VOICETRAINER_LLM_BASE_URL") from None
-        except openai.APIStatusError as exc:
-            raise LLMError(f"The LLM judge's server answered with an error (HTTP {exc.status_code}).",
-                           hint="check the model name and the server's log, or grade with --judge rules") from None
 
     def judge(self, session: dict, rubric: Rubric, evidence: list[Evidence], metrics: dict,
               rules: list[dict]) -> tuple[list[dict], list[str]]:
