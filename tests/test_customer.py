@@ -27,8 +27,9 @@ BAD = [
 ]
 
 
-def play(script: list[str], seed: int = 0):
-    customer = Customer(find_persona("angry_refund"), ScriptedGenerator(seed))
+def play(persona_id: str, script: list[str], seed: int = 0):
+    """A text call with the scripted caller; stops when the customer ends it."""
+    customer = Customer(find_persona(persona_id), ScriptedGenerator(seed))
     replies = []
     for line in script:
         replies.append(customer.respond(line))
@@ -38,7 +39,7 @@ def play(script: list[str], seed: int = 0):
 
 
 def test_good_handling_calms_the_customer_and_ends_well():
-    customer, replies = play(GOOD)
+    customer, replies = play("angry_refund", GOOD)
     start = customer.persona.mood.start
     assert replies[-1].update.after < start - 3
     assert "accepting" in [r.situation for r in replies]
@@ -46,28 +47,28 @@ def test_good_handling_calms_the_customer_and_ends_well():
 
 
 def test_bad_handling_makes_the_customer_hang_up():
-    customer, replies = play(BAD)
+    customer, replies = play("angry_refund", BAD)
     assert replies[-1].ended_by == "customer_hung_up"
     moods = [r.update.after for r in replies]
     assert moods == sorted(moods), "every bad turn makes it worse"
 
 
 def test_asking_for_a_fact_gets_it_answered():
-    _, replies = play(GOOD[:4])
+    _, replies = play("angry_refund", GOOD[:4])
     assert replies[3].situation == "answering"
     assert "BR-48213" in replies[3].text
 
 
 def test_scripted_lines_are_deterministic_and_do_not_repeat():
-    _, a = play(BAD, seed=7)
-    _, b = play(BAD, seed=7)
+    _, a = play("angry_refund", BAD, seed=7)
+    _, b = play("angry_refund", BAD, seed=7)
     assert [r.text for r in a] == [r.text for r in b]
     texts = [r.text for r in a]
     assert len(set(texts)) == len(texts)
 
 
 def test_mood_moves_are_explained():
-    _, replies = play(GOOD[:3])
+    _, replies = play("angry_refund", GOOD[:3])
     moved = dict(replies[1].update.moved_by)
     assert moved["acknowledges_feelings"] < 0 and moved["apologises"] < 0
-    assert "drift" in dict(play(["Okay."])[1][0].update.moved_by)
+    assert "drift" in dict(play("angry_refund", ["Okay."])[1][0].update.moved_by)

@@ -16,7 +16,7 @@ from voicetrainer.customer import Customer
 from voicetrainer.mood import MoodEngine
 from voicetrainer.personas import Mood, find_persona, persona_files
 
-from .test_customer import BAD as REFUND_BAD, GOOD as REFUND_GOOD
+from .test_customer import BAD as REFUND_BAD, GOOD as REFUND_GOOD, play
 
 # Agent turns, in order. "good": greets, acknowledges, paraphrases, owns it, asks for facts,
 # gives dates and options, sums up, closes. "bad": brushes off, "I can't", policy, blame.
@@ -126,15 +126,6 @@ SCRIPTS: dict[str, dict[str, list[str]]] = {
         ],
     },
 }
-
-def play(persona_id: str, script: list[str], seed: int = 0):
-    customer = Customer(find_persona(persona_id), ScriptedGenerator(seed))
-    replies = []
-    for line in script:
-        replies.append(customer.respond(line))
-        if replies[-1].ends_call:
-            break
-    return customer, replies
 
 
 SHIPPED = [p.stem for p in persona_files()]
