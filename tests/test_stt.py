@@ -30,7 +30,7 @@ def test_whisper_reads_the_shared_speech_corpus(transcriber, shared_speech):
     assert corpus_wer(pairs) <= CORPUS_BOUND
 
 
-def test_word_timestamps_cover_the_speech(transcriber):
+def test_word_timestamps_cover_the_speech(transcriber, shared_speech):
     audio = read_audio(SHARED_SPEECH / "audio/fasterwhisper_jfk.flac")
     transcript = transcriber.transcribe(audio)
     assert "ask not what your country can do for you" in transcript.text.lower().replace(",", "")
@@ -39,7 +39,18 @@ def test_word_timestamps_cover_the_speech(transcriber):
     assert 0 <= starts[0] < 1.0 and 9.0 < transcript.words[-1].end_s <= audio.duration_s + 0.5
 
 
-def test_stereo_44k_flac_is_mixed_and_resampled():
+def test_stereo_44k_flac_is_mixed_and_resampled(shared_speech):
     audio = read_audio(SHARED_SPEECH / "audio/fasterwhisper_jfk.flac")
     assert audio.rate == 16000 and audio.samples.ndim == 1
     assert abs(audio.duration_s - 11.0) < 0.1
+
+
+def test_a_missing_or_corrupt_audio_file_gets_a_plain_error(tmp_path):
+    from voicetrainer.errors import AudioFileError
+
+    with pytest.raises(AudioFileError, match="does not exist"):
+        read_audio(tmp_path / "nowhere.wav")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wave file")
+    with pytest.raises(AudioFileError, match="cannot be read as audio"):
+        read_audio(broken)

@@ -37,10 +37,10 @@ class Audio:
 def read_audio(path: str | Path, rate: int | None = STT_RATE) -> Audio:
     """Read a WAV/FLAC/OGG file, mix to mono and resample (None keeps the file's rate)."""
     path = Path(path)
+    if not path.is_file():  # libsndfile would only say "System error"
+        raise AudioFileError(f"Audio file {path} does not exist.", hint="check the path")
     try:
         data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except FileNotFoundError:
-        raise AudioFileError(f"Audio file {path} does not exist.", hint="check the path") from None
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(
             f"Audio file {path} cannot be read as audio ({exc}).",
