@@ -191,8 +191,14 @@ def test_push_to_talk_and_a_caller_who_talks_over_the_agent(pulse, transcriber):
     assert abs(playback.audio.duration_s - playback.interrupted_at_s) < 0.05
 
 
+@pytest.mark.own_process
 def test_the_live_view_and_keys_in_a_terminal(pulse, tmp_path):
-    """In a (pseudo-)terminal: the panel with the keys; m mutes, q ends the call."""
+    """In a (pseudo-)terminal: the panel with the keys; m mutes, q ends the call.
+
+    Known issue: after the rest of the suite has run in the same pytest process, the CLI
+    child has sometimes stayed alive over 30 s after saving its session (cause not found;
+    it passes alone and with its own file), so `make test` runs it in a process of its own.
+    """
     import pty
     import select
 

@@ -5,7 +5,6 @@ same microphone stream decides when a turn ends and when the agent talks over th
 
 from __future__ import annotations
 
-import atexit
 import queue
 import threading
 import time
@@ -105,11 +104,6 @@ class Headset:
         return self
 
     def close(self) -> None:
-        if self._input is not None or self._output is not None:
-            # sounddevice terminates PortAudio at interpreter exit; through ALSA's pulse plugin
-            # that has been seen to hang the finished process for over 10 s. The streams are
-            # closed below and the process is ending, so the OS can reclaim PortAudio instead.
-            atexit.unregister(sounddevice()._exit_handler)
         for stream in (self._input, self._output):
             if stream is not None:
                 try:
