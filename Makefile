@@ -24,8 +24,7 @@ demo: setup
 	  --agent-audio tests/fixtures/calls/angry_refund_good --out $(DEMO_OUT)
 
 test: setup-test
-	$(BIN)/python -m pytest -q -m 'not own_process'
-	$(BIN)/python -m pytest -q -m own_process
+	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python bench/latency.py
