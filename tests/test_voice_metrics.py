@@ -64,3 +64,31 @@ def test_a_raised_voice_in_a_recording_lowers_calm_tone(tmp_path):
     assert calm["raised"]["score"] < calm["even"]["score"] == 5
     assert any(e["turn"] == 4 and e["behaviour"] == "raised_voice_turns" for e in calm["raised"]["evidence"])
     assert 70 < even["metrics"]["pitch_median_hz"] < 200
+
+
+def test_a_voice_pitched_up_counts_as_raised_though_no_louder(tmp_path):
+    """Turn 4 resampled 6 semitones up (same level): a raised voice by pitch alone."""
+    up = 2 ** (6 / 12)
+
+    def session(name: str, shift_turn_4: bool):
+        d = text_session(tmp_path / name, GOOD)
+        doc = json.loads((d / "session.json").read_text())
+        for t in doc["turns"]:
+            if t["speaker"] == "agent":
+                clip = read_audio(FIXTURE_CALLS / "angry_refund_good" / f"{t['index'] // 2 + 1:02d}.wav")
+                samples = clip.samples
+                if shift_turn_4 and t["index"] == 4:  # played back faster: every frequency × 2^(6/12)
+                    samples = clip.resampled(round(clip.rate / up)).samples
+                write_wav(d / f"agent_{t['index']:02d}.wav", samples, clip.rate)
+                t["audio"] = f"agent_{t['index']:02d}.wav"
+        (d / "session.json").write_text(json.dumps(doc))
+        return grade_session(d)
+
+    even, higher = session("even", False), session("higher", True)
+    assert even["metrics"]["raised_voice_turns"] == 0
+    (raised,) = higher["metrics"]["raised_voice"]
+    assert raised["turn"] == 4 and raised["signs"] == ["higher pitch"]
+    assert 4 < raised["pitch_relative_st"] < 7 and abs(raised["relative_db"]) < 2
+    calm = {name: next(c for c in g["criteria"] if c["id"] == "calm_tone")
+            for name, g in (("even", even), ("higher", higher))}
+    assert calm["higher"]["score"] < calm["even"]["score"]

@@ -140,6 +140,7 @@ class Rubric(_Strict):
     fillers: list[str] = Field(default_factory=list, description="Filler words and phrases, counted per minute.")
     dead_air_s: float = Field(3.0, gt=0)
     raised_voice_db: float = Field(6.0, gt=0)
+    raised_pitch_st: float = Field(4.0, gt=0)
     hard_call_mood: float = Field(9.0, ge=0, le=10)
     criteria: list[Criterion] = Field(min_length=1)
 

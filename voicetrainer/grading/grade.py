@@ -49,9 +49,9 @@ def measure(session_dir: Path, session: dict, rubric: Rubric, audio: bool = True
     turns = session.get("turns", [])
     metrics = timing_metrics(turns, rubric.fillers, rubric.dead_air_s)
     if audio:
-        metrics.update(voice_metrics(session_dir, turns, rubric.raised_voice_db))
+        metrics.update(voice_metrics(session_dir, turns, rubric.raised_voice_db, rubric.raised_pitch_st))
     else:
-        metrics.update(voice_metrics(session_dir, [], rubric.raised_voice_db))
+        metrics.update(voice_metrics(session_dir, [], rubric.raised_voice_db, rubric.raised_pitch_st))
     metrics["customer_hung_up"] = 1 if session.get("ended_by") == "customer_hung_up" else 0
     metrics["customer_mood"] = mood_track(session)
     return metrics

@@ -2,7 +2,10 @@
 
 Loudness per turn relative to the agent's own median turn (a raised voice stands out
 against the speaker's baseline, whatever the microphone gain), and pitch level and range
-with Praat (praat-parselmouth), the field's standard pitch tracker. A session without
+with Praat (praat-parselmouth), the field's standard pitch tracker. A turn is a raised
+voice when it is much louder than that baseline, or pitched well above the agent's own
+median: a voice rises in pitch as well as level under stress, and a headset's automatic
+gain can flatten the level. A session without
 agent audio gets None for all of these, and the rubric rules that need them are skipped.
 """
 
@@ -53,7 +56,7 @@ def _semitones(a: float, b: float) -> float:
     return 12 * float(np.log2(a / b))
 
 
-def voice_metrics(session_dir: Path, turns: list[dict], raised_voice_db: float) -> dict:
+def voice_metrics(session_dir: Path, turns: list[dict], raised_voice_db: float, raised_pitch_st: float) -> dict:
     per_turn = []
     all_f0: list[np.ndarray] = []
     for t in turns:
@@ -74,14 +77,22 @@ def voice_metrics(session_dir: Path, turns: list[dict], raised_voice_db: float) 
     baseline = median(loud)
     f0 = np.concatenate(all_f0) if all_f0 else np.array([])
     pitch_median = float(np.median(f0)) if f0.size else None
+    turn_pitches = [p["pitch_hz"] for p in per_turn if p["pitch_hz"] is not None]
+    pitch_baseline = median(turn_pitches) if turn_pitches else None  # the usual turn, as for loudness
     rows = []
     for p in per_turn:
         rel = None if p["loudness_db"] is None else p["loudness_db"] - baseline
-        pitch_rel = None if p["pitch_hz"] is None or not pitch_median else _semitones(p["pitch_hz"], pitch_median)
+        pitch_rel = None if p["pitch_hz"] is None else _semitones(p["pitch_hz"], pitch_baseline)
         rows.append({"turn": p["turn"], "loudness_db": _r(p["loudness_db"]), "relative_db": _r(rel),
                      "pitch_hz": _r(p["pitch_hz"]), "pitch_relative_st": _r(pitch_rel)})
-    raised = [{"turn": r["turn"], "relative_db": r["relative_db"]} for r in rows
-              if r["relative_db"] is not None and r["relative_db"] > raised_voice_db]
+    raised = []
+    for r in rows:
+        signs = [sign for sign, value, limit in (("louder", r["relative_db"], raised_voice_db),
+                                                 ("higher pitch", r["pitch_relative_st"], raised_pitch_st))
+                 if value is not None and value > limit]
+        if signs:
+            raised.append({"turn": r["turn"], "relative_db": r["relative_db"],
+                           "pitch_relative_st": r["pitch_relative_st"], "signs": signs})
     lo, hi = (np.percentile(f0, [10, 90]) if f0.size >= 10 else (None, None))
     return {
         "voice_measured": True,
