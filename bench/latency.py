@@ -1,7 +1,7 @@
 """How fast the customer answers: offline calls over the recorded fixtures, spoken in real time.
 
-Each agent turn is fed at speaking speed, followed by the silence a live endpointer waits
-for (--endpoint), exactly as a microphone would deliver it; Whisper transcribes while the
+Each agent turn is fed at speaking speed, followed by the silence the live headset would
+wait for (--end-silence, shortened after a finished sentence: live.endpoint.hold_ms); Whisper transcribes while the
 agent speaks, and the reply is synthesized sentence by sentence. Two runs: the scripted
 caller, then the LLM caller against the local OpenAI-protocol server streaming at a set
 first-token delay and token rate. Prints median and 95th percentile per stage and end to
@@ -73,7 +73,7 @@ def hold_calls(args, parts, caller: str, settings, streaming: bool) -> list[dict
             customer.generator.warm_up()  # the LLM connection, as `voicetrainer call` does
         if not streaming:
             customer.generator = WholeReply(customer.generator)
-        source = PacedFileSource(FIXTURES / name, on_audio=stt.feed if streaming else None, endpoint_s=args.endpoint)
+        source = PacedFileSource(FIXTURES / name, stt=stt if streaming else None, end_silence_ms=args.end_silence)
         with tempfile.TemporaryDirectory() as out:
             session = run_call(persona, source, FileSink(out), stt, synthesizer, customer, out, RealClock(),
                                CallOptions(agent_gap_s=args.agent_gap))
@@ -101,7 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", nargs="+", default=["angry_refund_good", "angry_refund_bad"],
                         help="fixture calls to replay (folders under tests/fixtures/calls)")
-    parser.add_argument("--endpoint", type=float, default=0.5, help="endpointing silence in seconds (default 0.5)")
+    parser.add_argument("--end-silence", type=float, default=600.0,
+                        help="base end-of-turn silence in ms, as `voicetrainer call --end-silence` (default 600)")
     parser.add_argument("--agent-gap", type=float, default=0.3, help="agent's pause after each reply (s)")
     parser.add_argument("--first-token", type=float, default=0.3, help="LLM server first-token delay (s)")
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="LLM server token rate")
@@ -120,7 +121,7 @@ def main() -> None:
     warm_up(whisper, synthesizer, make_customer(persona, "scripted", Settings()), persona)
     start_to_ready = int(round((time.perf_counter() - STARTED) * 1000))
     parts = (persona, whisper, synthesizer)
-    figures = {"endpoint_silence_ms": int(args.endpoint * 1000), "start_to_ready_ms": start_to_ready}
+    figures = {"endpoint_silence_ms": int(args.end_silence), "start_to_ready_ms": start_to_ready}
     report = [f"start to ready (imports, Whisper tiny.en, pyttsx3, warm-up): {start_to_ready} ms"]
 
     runs = [("", "scripted", True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicetrainer.audio import Audio, read_audio
+from voicetrainer.audio import Audio, read_audio, speech_end_s
 from voicetrainer.incremental_stt import IncrementalTranscriber
 from voicetrainer.testing.wer import corpus_wer, wer
 
@@ -76,13 +76,7 @@ def test_a_paced_call_transcribes_while_the_agent_speaks(tmp_path, transcriber, 
 
     persona = find_persona("angry_refund")
     stt = IncrementalTranscriber(transcriber)
-    fed: list[Audio] = []
-
-    def feed(block: Audio) -> None:
-        fed.append(block)
-        stt.feed(block)
-
-    source = PacedFileSource(FIXTURE_CALLS / "angry_refund_bad", on_audio=feed, endpoint_s=0.5)
+    source = PacedFileSource(FIXTURE_CALLS / "angry_refund_bad", stt=stt, end_silence_ms=500)
     out = tmp_path / "paced"
     session = run_call(persona, source, FileSink(out), stt, synthesizer, make_customer(persona, "scripted", Settings()),
                        out, RealClock(), CallOptions(max_turns=2, agent_gap_s=0))
@@ -91,9 +85,32 @@ def test_a_paced_call_transcribes_while_the_agent_speaks(tmp_path, transcriber, 
     assert len(agent) == 2
     for turn, expected in zip(agent, script):
         assert wer(expected["text"], turn["text"]) <= 0.3, turn["text"]
-        assert turn["endpoint_ms"] == 500 and "stt_tail_s" in turn
+        assert 0.7 * 500 <= turn["endpoint_ms"] <= 2 * 500 + 20 and "stt_tail_s" in turn  # live.endpoint.hold_ms
     last = read_audio(out / agent[-1]["audio"])
     assert last.duration_s == pytest.approx(agent[-1]["end_s"] - agent[-1]["start_s"], abs=0.05)
-    assert np.count_nonzero(last.samples[-int(0.45 * last.rate):]) < 0.01 * last.rate  # the endpoint silence
+    silence = int(agent[-1]["endpoint_ms"] / 1000 * last.rate)
+    assert np.count_nonzero(last.samples[-silence:]) == 0  # the endpoint silence
     customer = [t for t in session["turns"] if t["speaker"] == "customer"]
-    assert all(t["voice_to_voice_ms"] >= 500 for t in customer)  # the endpoint silence is part of it
+    assert all(t["voice_to_voice_ms"] >= 0.7 * 500 for t in customer)  # the endpoint silence is part of it
+
+
+def test_decoded_text_is_known_in_the_pause_and_reused_when_the_turn_ends_in_it(transcriber):
+    """The live headset's case: it keeps feeding the silence it waits out, reads the decoded
+    text to decide how long to wait, and returns the turn with only a short tail of silence."""
+    speech = read_audio(FIXTURE_CALLS / "angry_refund_good" / "02.wav")
+    speech = Audio(speech.samples[: int(speech_end_s(speech) * speech.rate)], speech.rate)
+    stt = IncrementalTranscriber(transcriber)
+    spoken(stt, speech)
+    assert stt.decoded_text() is None  # no pause yet: nothing decoded
+    pause = Audio(np.zeros(int(0.6 * speech.rate), np.float32), speech.rate)
+    spoken(stt, pause)
+    text = stt.decoded_text()
+    assert text and wer(text, transcriber.transcribe(speech).text) <= 0.05
+    more = read_audio(FIXTURE_CALLS / "angry_refund_good" / "01.wav")
+    stt.feed(Audio(more.samples[: int(0.5 * more.rate)], more.rate))
+    assert stt.decoded_text() is None  # they went on talking: the text is stale
+    stt.reset()
+    spoken(stt, speech)
+    spoken(stt, pause)
+    turn = Audio(np.concatenate([speech.samples, pause.samples[: int(0.16 * speech.rate)]]), speech.rate)
+    assert stt.transcribe(turn).text == text and stt.last_tail_s == 0.0

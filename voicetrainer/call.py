@@ -20,7 +20,7 @@ from typing import Callable
 from . import __version__
 from .audio import STT_RATE, Audio, mix_stereo, read_audio, speech_end_s, write_wav
 from .customer import Customer
-from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber
+from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber, Transcript
 from .journal import Journal, write_session
 from .personas import Persona
 from .reply_speech import ReplySpeech
@@ -90,7 +90,8 @@ def run_call(
             last_word_at = getattr(source, "last_speech_end_at", None) or (
                 heard_at - (audio.duration_s - speech_end_s(audio)))
 
-            transcript = transcriber.transcribe(audio)
+            silent = getattr(source, "last_turn_silent", False)  # its voice detector heard no speech
+            transcript = Transcript("") if silent else transcriber.transcribe(audio)
             stt_s = time.perf_counter() - heard_at
             reply = customer.reply(transcript.text, timing) if transcript.text else customer.idle_reply()
             timing = []

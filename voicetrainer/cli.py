@@ -75,7 +75,7 @@ def call(
                             ptt, exam, max_duration, end_silence)
     else:
         session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
-                                agent_gap, max_duration)
+                                agent_gap, max_duration, end_silence)
     console.print()
     print_summary(session, str(out))
     if grade:
@@ -86,7 +86,7 @@ def call(
 
 
 def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,
-                  max_duration) -> dict:
+                  max_duration, end_silence_ms) -> dict:
     """The call from recorded agent turns (FileSource), replies written to files."""
     from .call import CallOptions, run_call
     from .clock import RealClock, VirtualClock
@@ -107,7 +107,7 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
         from .incremental_stt import IncrementalTranscriber
 
         transcriber = IncrementalTranscriber(transcriber)
-        source = PacedFileSource(agent_audio, on_audio=transcriber.feed)
+        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms)
     return run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),

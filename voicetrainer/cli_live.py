@@ -14,8 +14,8 @@ OutputDevice = typer.Option(None, "--output-device", help="Live mode: headset/sp
 PushToTalk = typer.Option(False, "--ptt", help="Live mode: push-to-talk; press space to start and again to end your turn.")
 Exam = typer.Option(False, "--exam", help="Live mode: hide the customer's mood meter and the detected behaviours.")
 EndSilence = typer.Option(600, "--end-silence", min=200, max=5000,
-                          help="Live mode: milliseconds of silence that end your turn (less after a finished "
-                               "sentence, double after 'and', 'so', 'um').")
+                          help="Live and --realtime mode: milliseconds of silence that end your turn (less after "
+                               "a finished sentence, double after 'and', 'so', 'um').")
 
 
 def devices() -> None:

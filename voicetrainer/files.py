@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
 from .audio import Audio, concatenate, read_audio, speech_end_s, write_wav
 from .errors import AudioFileError
 from .interfaces import Playback
+from .live.endpoint import hold_ms
+
+if TYPE_CHECKING:
+    from .incremental_stt import IncrementalTranscriber
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -38,19 +42,21 @@ class FileSource:
 
 
 class PacedFileSource(FileSource):
-    """The recorded turns spoken in real time, like a microphone with a VAD would deliver them.
+    """The recorded turns spoken in real time, like the live headset delivers them.
 
-    Each file is fed to `on_audio` in small blocks at speaking speed (for an
-    IncrementalTranscriber); its own trailing silence is replaced by `endpoint_s` of silence,
-    the pause a live endpointer waits for before it ends the turn.
+    Each file's speech is fed to `stt` (an IncrementalTranscriber) in small blocks at speaking
+    speed, then silence, block by block, until the pause is as long as the live headset would
+    wait: `end_silence_ms`, shortened or lengthened by what has been decoded so far
+    (live.endpoint.hold_ms, the rule the headset uses). The recording's own trailing silence
+    is dropped.
     """
 
     paced = True
 
-    def __init__(self, directory: str | Path, on_audio: Callable[[Audio], None] | None = None,
-                 endpoint_s: float = 0.5, block_s: float = 0.02):
+    def __init__(self, directory: str | Path, stt: "IncrementalTranscriber | None" = None,
+                 end_silence_ms: float = 600.0, block_s: float = 0.02):
         super().__init__(directory)
-        self.on_audio, self.endpoint_s, self.block_s = on_audio, endpoint_s, block_s
+        self.stt, self.end_silence_ms, self.block_s = stt, end_silence_ms, block_s
         self.last_endpoint_ms: float | None = None
         self.last_speech_end_at: float | None = None
 
@@ -58,17 +64,28 @@ class PacedFileSource(FileSource):
         recorded = super().next_turn()
         if recorded is None:
             return None
-        speech = recorded.samples[: int(speech_end_s(recorded) * recorded.rate)]
-        samples = np.concatenate([speech, np.zeros(int(self.endpoint_s * recorded.rate), np.float32)])
-        block = max(1, int(self.block_s * recorded.rate))
+        rate = recorded.rate
+        speech = recorded.samples[: int(speech_end_s(recorded) * rate)]
+        block = max(1, int(self.block_s * rate))
         t0 = time.perf_counter()
-        self.last_speech_end_at = t0 + len(speech) / recorded.rate
-        for i in range(0, len(samples), block):  # like a microphone: a block arrives once it has been spoken
-            time.sleep(max(0.0, t0 + min(i + block, len(samples)) / recorded.rate - time.perf_counter()))
-            if self.on_audio:
-                self.on_audio(Audio(samples[i:i + block], recorded.rate))
-        self.last_endpoint_ms = self.endpoint_s * 1000
-        return Audio(samples, recorded.rate)
+        self.last_speech_end_at = t0 + len(speech) / rate
+
+        def spoken(samples: np.ndarray, at: int) -> None:  # like a microphone: a block arrives once it has been spoken
+            time.sleep(max(0.0, t0 + (at + len(samples)) / rate - time.perf_counter()))
+            if self.stt is not None:
+                self.stt.feed(Audio(samples, rate))
+
+        for i in range(0, len(speech), block):
+            spoken(speech[i:i + block], i)
+        silence = 0
+        while silence < self._hold_ms() / 1000 * rate:
+            spoken(np.zeros(block, np.float32), len(speech) + silence)
+            silence += block
+        self.last_endpoint_ms = 1000 * silence / rate
+        return Audio(np.concatenate([speech, np.zeros(silence, np.float32)]), rate)
+
+    def _hold_ms(self) -> float:
+        return hold_ms(self.stt.decoded_text() if self.stt is not None else None, self.end_silence_ms)
 
 
 class FileSink:

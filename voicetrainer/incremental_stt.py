@@ -13,10 +13,11 @@ already when it ends. The source feeds audio as it is captured, and a background
   as well as a one-shot one.
 
 At the end of the turn, `transcribe(audio)` uses what is decoded and decodes only what
-was spoken after it.
+was spoken after it. Meanwhile `decoded_text()` tells the source what the agent has said
+when all of it is decoded: its end-of-turn rule waits less after a finished sentence.
 
     stt = IncrementalTranscriber(WhisperTranscriber())
-    source = PacedFileSource(folder, on_audio=stt.feed)   # or a microphone source
+    source = PacedFileSource(folder, stt=stt)   # or live.Headset(options, stt=stt)
     run_call(..., transcriber=stt, ...)
 """
 
@@ -89,25 +90,48 @@ class IncrementalTranscriber:
 
     # ------------------------------------------------------------------ the end of a turn
     def transcribe(self, audio: Audio) -> Transcript:
-        """The turn's transcript. One-shot when `audio` does not begin with what was fed."""
+        """The turn's transcript. One-shot when `audio` and what was fed do not begin alike.
+
+        `audio` may end before what was fed (a live endpointer keeps feeding the silence it
+        waits out, but returns only a short tail of it) or after it (the rest is decoded)."""
         with self._cond:
             fed = self._samples_locked()
-            if not (len(fed) and audio.rate == self._rate and len(fed) <= len(audio.samples)
-                    and np.array_equal(fed, audio.samples[: len(fed)])):
+            n = min(len(fed), len(audio.samples))
+            if not (n and audio.rate == self._rate and np.array_equal(fed[:n], audio.samples[:n])):
                 self._reset_locked()
                 self.last_tail_s = audio.duration_s
                 return self.inner.transcribe(audio)
-            speech_end = _speech_end(audio.samples, audio.rate)
+            speech_end = self._covered + _speech_end(audio.samples[self._covered:], audio.rate)
             while self._busy and self._busy[1] >= speech_end:  # it reads the whole turn: worth waiting for
                 self._cond.wait()
-            pieces, covered, speculative = list(self._pieces), self._covered, self._speculative
+            done = self._decoded_locked(speech_end)
+            covered, pieces = self._covered, list(self._pieces)
             self._reset_locked()
-        if speculative and speculative.start == covered and speculative.end >= speech_end:
+        if done is not None:
             self.last_tail_s = 0.0
-            return join(pieces + [speculative])
+            return join(done)
         rest = audio.samples[covered:]
         self.last_tail_s = len(rest) / audio.rate
         return join(pieces + [_Decoded(covered, len(audio.samples), audio.rate, self.inner.transcribe(Audio(rest, audio.rate)))])
+
+    def decoded_text(self) -> str | None:
+        """The text of everything said so far, if the background has decoded all of it
+        (the agent is pausing and the pause-time decode is done); None while it has not."""
+        with self._cond:
+            if not self._fed:
+                return None
+            samples = self._samples_locked()
+            done = self._decoded_locked(self._covered + _speech_end(samples[self._covered:], self._rate))
+        return None if done is None else join(done).text
+
+    def _decoded_locked(self, speech_end: int) -> list[_Decoded] | None:
+        """The decoded pieces that cover the turn up to `speech_end`, or None if some is not decoded."""
+        if self._covered >= speech_end:
+            return list(self._pieces)
+        spec = self._speculative
+        if spec and spec.start == self._covered and spec.end >= speech_end:
+            return self._pieces + [spec]
+        return None
 
     # ------------------------------------------------------------------ background
     def _reset_locked(self) -> None:

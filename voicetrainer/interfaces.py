@@ -45,6 +45,8 @@ class AudioSource(Protocol):
       last_endpoint_ms: float — how long the source waited in silence before ending the turn.
       last_speech_end_at: float — time.perf_counter() of the agent's last voiced sample; without
         it the loop takes the start of the returned audio's trailing silence.
+      last_turn_silent: bool — the source's voice detector heard no speech in this turn (the
+        agent stayed silent): the loop does not transcribe it and the customer checks in.
     """
 
     def next_turn(self) -> Audio | None:

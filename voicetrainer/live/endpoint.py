@@ -19,13 +19,15 @@ WINDOW_MS = WINDOW * 1000 / RATE
 CONTINUING = {"and", "so", "but", "or", "because", "um", "uh", "er", "erm", "hmm", "then", "like", "if", "the", "a"}
 
 
-def hold_ms(partial_text: str, base_ms: float) -> float:
-    """Silence that ends the turn, given what the agent has said so far.
+def hold_ms(partial_text: str | None, base_ms: float) -> float:
+    """Silence that ends the turn, given what the agent has said so far (None: not known yet).
 
     A finished sentence ends sooner, a trailing "and", "so" or "um" waits twice as long.
     Whisper ends almost every segment with a full stop, so the last word is checked first.
+    Live (headset) and paced offline turns (files.PacedFileSource) both end by this rule,
+    with the text from IncrementalTranscriber.decoded_text().
     """
-    text = partial_text.strip()
+    text = (partial_text or "").strip()
     if not text:
         return base_ms
     last = text.split()[-1].strip(".,!?;:…-\"'").lower()
@@ -42,8 +44,8 @@ class TurnDetector:
 
     Before speech it keeps a short pre-roll (so the first syllable is not cut); speech
     starts after `start_ms` of voiced windows; the turn ends after `hold` ms of silence.
-    The returned audio keeps at most `tail_ms` of the trailing silence, so a transcript
-    taken when the silence reached `tail_ms` is a transcript of exactly that audio.
+    The returned audio keeps at most `tail_ms` of the trailing silence (the rest of the
+    wait becomes the next turn's pre-roll).
     """
 
     base_hold_ms: float = 600.0
@@ -78,6 +80,7 @@ class TurnDetector:
             if self.voiced_ms >= self.start_ms:
                 self.in_speech, self.silence_ms = True, 0.0
                 self.speech_ms = self.voiced_ms
+                self._tail_windows = len(self._windows)  # audio() is the pre-roll and the onset
             else:
                 self._trim_preroll()
             return False
@@ -92,11 +95,6 @@ class TurnDetector:
             self.reset()  # too short to be speech: keep listening
             return False
         return self.silence_ms >= self.hold
-
-    @property
-    def tail_reached(self) -> bool:
-        """True on the window where the trailing silence first reaches `tail_ms`."""
-        return self.in_speech and self.tail_ms <= self.silence_ms < self.tail_ms + WINDOW_MS
 
     def audio(self) -> np.ndarray:
         """The turn so far: pre-roll, speech and at most `tail_ms` of trailing silence."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -17,7 +16,8 @@ import numpy as np
 
 from ..audio import STT_RATE, Audio, write_wav
 from ..errors import AudioDeviceError
-from ..interfaces import Playback, Transcriber, Transcript
+from ..incremental_stt import IncrementalTranscriber
+from ..interfaces import Playback
 from .controls import Controls
 from .devices import sounddevice
 from .endpoint import WINDOW_MS, TurnDetector, hold_ms
@@ -48,7 +48,7 @@ class Headset:
     paced = True  # next_turn() takes as long as the agent speaks: the call loop must not wait again
 
     def __init__(self, options: HeadsetOptions, controls: Controls | None = None,
-                 transcriber: Transcriber | None = None, record_dir: str | Path | None = None):
+                 stt: IncrementalTranscriber | None = None, record_dir: str | Path | None = None):
         self.options = options
         self.record_dir = record_dir  # customer_NN.wav of what was actually played goes here
         self.controls = controls or Controls()
@@ -61,6 +61,10 @@ class Headset:
         self.last_endpoint_ms: float | None = None  # trailing silence waited before closing the turn
         self.last_speech_end_at: float | None = None  # perf_counter() of the agent's last voiced sample
         self.ended_by: str | None = None  # agent_ended | time_limit, when next_turn() returns None
+        self.last_turn_silent = False  # the agent said nothing (an idle turn): nothing to transcribe
+        # The call's transcriber, fed each turn as it is heard: it decodes during the agent's
+        # pauses, and the text it has decoded sets how long a pause ends the turn (hold_ms).
+        self.stt = stt
         self._started = time.perf_counter()
         self._blocks: queue.Queue = queue.Queue()
         self._input = self._output = None
@@ -71,11 +75,6 @@ class Headset:
         self._last_reply: np.ndarray | None = None
         self._barge_in_at: float | None = None
         self._interrupted = False
-        # Transcribing while the agent is still (maybe) pausing: see PeekingTranscriber.
-        self._transcriber = transcriber
-        self._peeks = ThreadPoolExecutor(1, thread_name_prefix="peek") if transcriber else None
-        self._peek: tuple[int, Future] | None = None  # (samples covered, transcript future)
-        self._known: tuple[Audio, Future | None] | None = None  # last turn, and its transcript if known
         self._pending = np.zeros(0, dtype=np.float32)
 
     # -- streams ---------------------------------------------------------------------------
@@ -112,8 +111,6 @@ class Headset:
                 except Exception:  # noqa: BLE001 - a vanished device cannot be closed twice
                     pass
         self._input = self._output = None
-        if self._peeks:
-            self._peeks.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> "Headset":
         return self.open()
@@ -187,16 +184,13 @@ class Headset:
                 waited, idle_windows = 0.0, []
             if window is None:
                 continue
-            ended = det.push(window, p)
+            ended = self._hear(window, p)
             if not det.in_speech:
                 waited += WINDOW_MS / 1000
                 idle_windows.append(window)
                 if waited >= self.options.idle_after_s:
                     return self._turn(np.concatenate(idle_windows), silent=True, endpoint_ms=waited * 1000)
                 continue
-            if det.tail_reached:
-                self._start_peek(det.audio())
-            self._apply_peek()
             if ended:
                 waited_ms = det.silence_ms
                 return self._turn(det.take(), endpoint_ms=waited_ms)
@@ -214,6 +208,10 @@ class Headset:
             if window is None:
                 continue
             if talk.is_set():
+                if self.stt is not None:
+                    if not collected:
+                        self.stt.reset()
+                    self.stt.feed(Audio(window, STT_RATE))
                 collected.append(window)
             elif collected:
                 return self._turn(np.concatenate(collected), endpoint_ms=0.0)
@@ -239,37 +237,28 @@ class Headset:
         self.turn_started_at = self._window_at - waited_after - audio.duration_s
         self.last_speech_end_at = self._window_at - (0.0 if silent else endpoint_ms / 1000)
         self.last_endpoint_ms = round(endpoint_ms, 1)
-        peek = self._peek if self._peek and self._peek[0] == len(samples) else None
-        self._known = (audio, None) if silent else (audio, peek[1]) if peek else None
-        self._peek = None
+        self.last_turn_silent = silent
+        if silent and self.stt is not None:
+            self.stt.reset()
         return audio
 
-    # -- transcribing during the pause -----------------------------------------------------
-
-    def _start_peek(self, samples: np.ndarray) -> None:
-        """The agent paused: transcribe what they said while we wait to see if they go on.
-        If they do not, this transcript is the turn's (the audio is the same); its text also
-        decides how long to wait (a finished sentence ends sooner than a trailing "and")."""
-        if self._peeks is None:
-            return
-        audio = Audio(samples.copy(), STT_RATE)
-        self._peek = (len(samples), self._peeks.submit(self._transcriber.transcribe, audio))
-
-    def _apply_peek(self) -> None:
-        if self._peek is None:
-            return
-        covered, future = self._peek
-        if len(self.detector.audio()) != covered:  # they went on talking: the guess is stale
-            self._peek = None
-        elif future.done() and not future.exception():
-            self.detector.hold = hold_ms(future.result().text, self.detector.base_hold_ms)
-
-    def transcript_for(self, audio: Audio) -> Transcript | None:
-        """What the pause-time transcription already knows about this turn, if anything."""
-        if self._known is None or audio is not self._known[0]:
-            return None
-        future = self._known[1]
-        return Transcript("") if future is None else future.result()
+    def _hear(self, window: np.ndarray, probability: float) -> bool:
+        """One microphone window to the turn detector, and the turn's audio to the transcriber
+        as it is heard; True when the turn has just ended."""
+        det, stt = self.detector, self.stt
+        if stt is not None and det.in_speech and det.silence_ms > 0:  # pausing: has it been decoded?
+            det.hold = hold_ms(stt.decoded_text(), det.base_hold_ms)
+        was_speech = det.in_speech
+        ended = det.push(window, probability)
+        if stt is not None:
+            if det.in_speech and not was_speech:  # speech began: the turn so far is pre-roll + onset
+                stt.reset()
+                stt.feed(Audio(det.audio(), STT_RATE))
+            elif det.in_speech:
+                stt.feed(Audio(window, STT_RATE))
+            elif was_speech:  # too short to be a turn (a cough, a click)
+                stt.reset()
+        return ended
 
     # -- AudioSink -------------------------------------------------------------------------
 
@@ -329,7 +318,7 @@ class Headset:
         """Feed what the microphone heard meanwhile to the turn detector (it becomes the start
         of the agent's next turn) and say whether the agent is talking over the reply."""
         for window, p in self._drain():
-            self.detector.push(window, p)
+            self._hear(window, p)
         if self.options.push_to_talk:
             return self.controls.talk.is_set()
         return self.detector.in_speech and self.detector.speech_ms >= BARGE_IN_MS
@@ -342,16 +331,3 @@ class Headset:
         self.controls.repeat.clear()
         if self._last_reply is not None and len(self._last_reply):
             self.play([Audio(self._last_reply, self._out_rate)], -1)
-
-
-class PeekingTranscriber:
-    """The call's transcriber, reusing the transcript the headset took during the agent's
-    closing pause (or knowing an idle turn is silence), so the reply starts sooner."""
-
-    def __init__(self, inner: Transcriber, headset: Headset):
-        self.inner, self.headset = inner, headset
-        self.model_name = inner.model_name
-
-    def transcribe(self, audio: Audio) -> Transcript:
-        known = self.headset.transcript_for(audio)
-        return known if known is not None else self.inner.transcribe(audio)

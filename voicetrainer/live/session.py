@@ -9,10 +9,11 @@ from ..call import CallOptions, run_call
 from ..clock import RealClock
 from ..customer import Customer
 from ..errors import AudioDeviceError
+from ..incremental_stt import IncrementalTranscriber
 from ..interfaces import Synthesizer, Transcriber
 from ..personas import Persona
 from .controls import Controls
-from .headset import Headset, HeadsetOptions, PeekingTranscriber
+from .headset import Headset, HeadsetOptions
 
 
 def hold_live_call(persona: Persona, options: HeadsetOptions, transcriber: Transcriber, synthesizer: Synthesizer,
@@ -24,13 +25,14 @@ def hold_live_call(persona: Persona, options: HeadsetOptions, transcriber: Trans
     on_open gets the open headset before the first turn (the live view and the tests watch
     its state). A device that fails mid-call ends the call with the session so far saved.
     """
-    headset = Headset(options, controls, transcriber, record_dir=out)
+    stt = IncrementalTranscriber(transcriber)  # the headset feeds it each turn as the agent speaks
+    headset = Headset(options, controls, stt, record_dir=out)
     with headset:
         if on_open:
             on_open(headset)
         try:
             return run_call(
-                persona, headset, headset, PeekingTranscriber(transcriber, headset), synthesizer, customer, out,
+                persona, headset, headset, stt, synthesizer, customer, out,
                 RealClock(), CallOptions(agent_gap_s=0.0, mode="live", max_duration_s=options.max_duration_s),
                 meta={"end_silence_ms": options.end_silence_ms, "push_to_talk": options.push_to_talk, **(meta or {})},
                 on_turn=on_turn,
