@@ -23,6 +23,7 @@ from .config import load_settings  # noqa: E402
 from .errors import VoiceTrainerError  # noqa: E402
 from .terminal import console, err_console  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
+from .cli_history import history  # noqa: E402
 
 app = typer.Typer(
     help="Practise spoken calls with a difficult customer, then get graded.\n\n"
@@ -39,7 +40,9 @@ def call(
     agent_audio: Optional[Path] = typer.Option(
         None, "--agent-audio", help="Offline mode: folder of the agent's turns as WAV/FLAC files, played in name order."
     ),
-    out: Path = typer.Option(Path("sessions/latest"), "--out", "-o", help="Folder for the session: journal, session.json, audio."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Folder for the session: journal, session.json, audio "
+        "(default: a new sessions/<date>_<time>_<persona>/ for every call; the config file's sessions_dir moves it)."),
     caller: str = typer.Option("auto", "--caller", help="Customer line generator: scripted, llm, or auto (llm when an endpoint is configured)."),
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint (overrides VOICETRAINER_LLM_BASE_URL)."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on that endpoint (overrides VOICETRAINER_LLM_MODEL)."),
@@ -59,6 +62,7 @@ def call(
     end_silence: int = EndSilence,
 ) -> None:
     """Hold a mock call: live at your headset, or offline from recorded turns with --agent-audio."""
+    from .history import new_session_dir
     from .personas import find_persona
     from .setup_call import choose_caller
     from .terminal import print_summary
@@ -67,6 +71,7 @@ def call(
     settings = settings.model_copy(update={**({"stt_model": stt_model} if stt_model else {}),
                                            **({"tts": tts} if tts else {})})
     the_persona = find_persona(persona, _personas_dir(personas_dir))
+    out = out or new_session_dir(settings.sessions_dir, the_persona.id)  # every call its own folder
     which = choose_caller(caller, settings)
     if agent_audio is None:
         from .cli_live import live_call
@@ -123,6 +128,7 @@ def version() -> None:
 
 
 app.command()(devices)  # live calls: cli_live.py
+app.command()(history)  # progress across calls: cli_history.py
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ class Settings(BaseModel):
     tts: str = Field("pyttsx3", description="pyttsx3 or piper.")
     personas_dir: Path | None = Field(None, description="Folder of persona files (relative to this file).")
     prompts_dir: Path | None = Field(None, description="Folder of prompt templates and the rubric (relative to this file).")
+    sessions_dir: Path = Field(Path("sessions"), description="Where each call gets its own folder (relative to this file; default sessions/ where you run the call).")
 
 
     def with_llm(self, base_url: str | None = None, model: str | None = None) -> "Settings":
@@ -61,8 +62,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     path = path or config_path()
     settings = load_model(path, Settings) if path.exists() else Settings()
     # Folders in the config file are relative to the file, not to wherever the command runs.
-    folders = {k: path.parent / Path(v).expanduser() for k in ("personas_dir", "prompts_dir")
-               if (v := getattr(settings, k)) is not None}
+    folders = {k: path.parent / Path(v).expanduser() for k in ("personas_dir", "prompts_dir", "sessions_dir")
+               if k in settings.model_fields_set and (v := getattr(settings, k)) is not None}
     settings = settings.model_copy(update=folders)
     llm = settings.llm.model_dump()
     for field, names in {

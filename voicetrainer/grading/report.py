@@ -64,10 +64,16 @@ def embedded_audio(path: Path) -> str | None:
     return "data:audio/ogg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def render_report(session: dict, grade: dict, audio_src: str | None) -> str:
+def template_env() -> jinja2.Environment:
+    """The environment of the HTML pages (this report, the history page): autoescaped, strict."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["clock"] = clock
+    return env
+
+
+def render_report(session: dict, grade: dict, audio_src: str | None) -> str:
+    env = template_env()
     metrics = grade["metrics"]
     turns = session.get("turns", [])
     return env.get_template("report.html.j2").render(

@@ -16,7 +16,7 @@ def score_dots(score: int | None) -> Text:
     return Text("●" * score, style=colour) + Text("○" * (5 - score), style="dim")
 
 
-def _overall_style(overall: int) -> str:
+def overall_style(overall: int) -> str:
     return "bold green" if overall >= 75 else "bold yellow" if overall >= 50 else "bold red"
 
 
@@ -43,7 +43,7 @@ def metrics_line(m: dict) -> str:
 
 def print_scorecard(grade: dict, console: Console, report: str | None = None) -> None:
     ending = ENDINGS.get(grade["outcome"], grade["outcome"])
-    console.print(Text.assemble(("Overall ", "bold"), (f"{grade['overall']}/100", _overall_style(grade["overall"])),
+    console.print(Text.assemble(("Overall ", "bold"), (f"{grade['overall']}/100", overall_style(grade["overall"])),
                                 f"  ({ending}; judged by {grade['judge']})"))
     table = Table(box=None, show_header=False, padding=(0, 1))
     for c in grade["criteria"]:
