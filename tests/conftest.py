@@ -36,6 +36,14 @@ def fixture_manifest() -> dict:
 
 
 @pytest.fixture(scope="session")
+def held_calls(tmp_path_factory, transcriber, synthesizer):
+    """The recorded fixture calls, each held through the offline pipeline once (tests/fixture_calls.py)."""
+    from .fixture_calls import HeldCalls
+
+    return HeldCalls(tmp_path_factory.mktemp("held"), transcriber, synthesizer)
+
+
+@pytest.fixture(scope="session")
 def shared_speech() -> list[dict]:
     manifest = SHARED_SPEECH / "manifest.json"
     if not manifest.exists():

@@ -1,5 +1,7 @@
 """Validity on the recorded fixture calls, held through the real call loop (Whisper, mood
-engine, scripted caller, pyttsx3) and graded by the rules judge with audio metrics."""
+engine, scripted caller, pyttsx3) and graded by the rules judge with audio metrics: for every
+persona with a good and a bad recorded call, the good one wins, and by the right criterion.
+The report, audio-metric and command checks use angry_refund's calls."""
 
 from __future__ import annotations
 
@@ -10,62 +12,60 @@ import sys
 import pytest
 
 from voicetrainer.behaviours import load_behaviours
-from voicetrainer.call import CallOptions, run_call
-from voicetrainer.clock import VirtualClock
-from voicetrainer.config import Settings
-from voicetrainer.files import FileSink, FileSource
 from voicetrainer.grading import grade_session, write_grade
-from voicetrainer.personas import find_persona
 from voicetrainer.rubric import load_rubric
-from voicetrainer.setup_call import make_customer
 
-from .conftest import FIXTURE_CALLS, ROOT
+from .conftest import ROOT
+from .fixture_calls import MANIFEST, PAIRED
 from .grading_helpers import all_quotes_in_transcript
 
 pytestmark = pytest.mark.slow
 
 
-def hold(name, persona, out, transcriber, synthesizer):
-    session = run_call(persona, FileSource(FIXTURE_CALLS / name), FileSink(out), transcriber, synthesizer,
-                       make_customer(persona, "scripted", Settings(), 0), out, VirtualClock(), CallOptions())
-    return out, session, grade_session(out)
-
-
 @pytest.fixture(scope="module")
-def calls(tmp_path_factory, transcriber, synthesizer):
-    """The good call, the bad call as Dana plays it (she hangs up early), and the bad agent
-    against a Dana who never reacts, so every designed defect is heard and graded."""
-    base = tmp_path_factory.mktemp("graded")
-    dana = find_persona("angry_refund")
-    patient = dana.model_copy(update={"mood": dana.mood.model_copy(
-        update={"reactions": {}, "drift_per_turn": 0.0, "supervisor_at": None})})
-    return {
-        "good": hold("angry_refund_good", dana, base / "good", transcriber, synthesizer),
-        "bad": hold("angry_refund_bad", dana, base / "bad", transcriber, synthesizer),
-        "bad_heard_out": hold("angry_refund_bad", patient, base / "bad_heard_out", transcriber, synthesizer),
-    }
+def calls(held_calls):
+    """angry_refund's good call, its bad call as Dana plays it (she hangs up early), and the
+    bad agent heard out by a Dana who never reacts."""
+    return {"good": held_calls["angry_refund_good"], "bad": held_calls["angry_refund_bad"],
+            "bad_heard_out": held_calls.heard_out("angry_refund_bad")}
 
 
-def scores(grade):
-    return {c["id"]: c["score"] for c in grade["criteria"]}
+@pytest.mark.parametrize("persona", PAIRED)
+def test_good_call_scores_25_points_above_the_bad_one(persona, held_calls):
+    good, bad = held_calls[f"{persona}_good"], held_calls[f"{persona}_bad"]
+    assert good.grade["overall"] >= bad.grade["overall"] + 25, (good.grade["overall"], bad.grade["overall"])
+    assert good.grade["outcome"] in ("agent_closed", "customer_satisfied")
+    assert bad.grade["outcome"] == "customer_hung_up"
+    assert bad.grade["suggestion"]  # a break after a hang-up, and after a good call only if it got that hot
+    peak = max(t["mood"] for t in good.session["turns"])
+    assert bool(good.grade["suggestion"]) == (peak >= load_rubric().hard_call_mood), peak
+    assert any(w.startswith("You brought the caller from") for w in good.grade["wins"])
 
 
-def test_good_call_scores_25_points_above_the_bad_one(calls):
-    good, bad = calls["good"][2], calls["bad"][2]
-    assert good["overall"] >= bad["overall"] + 25, (good["overall"], bad["overall"])
-    assert good["outcome"] in ("agent_closed", "customer_satisfied") and bad["outcome"] == "customer_hung_up"
-    assert bad["suggestion"] and not good["suggestion"]
-    assert any(w.startswith("You brought the caller from 8 to") for w in good["wins"])
+# What each persona is about: the criterion its good call must win, both calls scored.
+DECIDING_CRITERION = {"angry_refund": "empathy", "abusive_caller": "boundaries", "billing_dispute": "expectations"}
 
 
-def test_every_designed_defect_lowers_its_criterion(calls, fixture_manifest):
+@pytest.mark.parametrize("persona", PAIRED)
+def test_the_criterion_the_persona_is_about_is_scored_and_won(persona, held_calls):
+    criterion = DECIDING_CRITERION[persona]
+    good, bad = held_calls[f"{persona}_good"].scores(), held_calls[f"{persona}_bad"].scores()
+    assert good[criterion] is not None and bad[criterion] is not None, (good, bad)
+    assert good[criterion] > bad[criterion], (criterion, good, bad)
+
+
+@pytest.mark.parametrize("persona", PAIRED)
+def test_every_designed_defect_lowers_its_criterion(persona, held_calls):
     """Each negative behaviour designed into the bad call's turns is heard, cited against every
     criterion the rubric counts it against, and leaves that criterion below the good call's."""
     rubric = load_rubric()
     negative = {b.id for b in load_behaviours().values() if b.polarity == "negative"}
-    designed = {b for t in fixture_manifest["angry_refund_bad"]["turns"] for b in t["designed_behaviours"]} & negative
-    assert designed == {"dismissive", "blames_others", "says_cant", "cites_policy", "rude", "false_promise"}
-    good, bad = scores(calls["good"][2]), calls["bad_heard_out"][2]
+    bad_heard_out = held_calls.heard_out(f"{persona}_bad")
+    designed = {b for t in bad_heard_out.manifest["turns"] for b in t["designed_behaviours"]} & negative
+    assert len(designed) >= 4, designed
+    heard = {b for t in bad_heard_out.agent_turns() for b in t["behaviours"]}
+    assert designed <= heard, designed - heard
+    good, bad = held_calls[f"{persona}_good"].scores(), bad_heard_out.grade
     for behaviour in sorted(designed):
         criteria = [c.id for c in rubric.criteria if behaviour in c.scoring.against]
         assert criteria, behaviour
@@ -76,21 +76,21 @@ def test_every_designed_defect_lowers_its_criterion(calls, fixture_manifest):
 
 
 def test_the_real_bad_call_is_marked_down_for_what_it_said(calls):
-    good, bad = scores(calls["good"][2]), calls["bad"][2]
+    good, bad = calls["good"].scores(), calls["bad"].grade
     empathy = next(c for c in bad["criteria"] if c["id"] == "empathy")
     assert empathy["score"] < good["empathy"]
     assert any(e["behaviour"] == "dismissive" and "calm down" in e["quote"] for e in empathy["evidence"])
     assert empathy["better_phrasing"].startswith('Instead of "You need to calm down')
 
 
-@pytest.mark.parametrize("which", ["good", "bad", "bad_heard_out"])
-def test_every_quote_occurs_in_the_transcript(calls, which):
-    _, session, grade = calls[which]
-    assert all_quotes_in_transcript(grade, session) == []
+@pytest.mark.parametrize("name", list(MANIFEST))
+def test_every_quote_occurs_in_the_transcript(name, held_calls):
+    for held in (held_calls[name], held_calls.heard_out(name)) if name.endswith("_bad") else (held_calls[name],):
+        assert all_quotes_in_transcript(held.grade, held.session) == []
 
 
 def test_audio_metrics_are_measured(calls):
-    m = calls["good"][2]["metrics"]
+    m = calls["good"].grade["metrics"]
     assert m["voice_measured"] and m["raised_voice_turns"] == 0
     assert 70 < m["pitch_median_hz"] < 200  # the fixture voice is a man's
     assert 120 < m["words_per_minute"] < 240
@@ -99,13 +99,13 @@ def test_audio_metrics_are_measured(calls):
 
 
 def test_regrading_with_audio_is_byte_identical(calls):
-    out, _, grade = calls["good"]
+    out, grade = calls["good"].out, calls["good"].grade
     first = write_grade(out, grade).read_bytes()
     assert write_grade(out, grade_session(out)).read_bytes() == first
 
 
 def test_grade_command_prints_a_scorecard(calls):
-    out = calls["bad"][0]
+    out = calls["bad"].out
     run = subprocess.run([sys.executable, "-m", "voicetrainer", "grade", str(out)], cwd=ROOT,
                          capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
@@ -124,7 +124,7 @@ def test_report_in_a_real_browser(calls, tmp_path):
 
     if not find_chromium():
         pytest.skip("Chromium is not installed (scripts/system-deps.sh test installs it)")
-    out, session, grade = calls["good"]
+    out, session, grade = calls["good"].out, calls["good"].session, calls["good"].grade
     report = write_report(out, grade)
     with Chromium() as browser:
         page = browser.open(report.as_uri())

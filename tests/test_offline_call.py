@@ -1,8 +1,10 @@
 """Whole offline calls with every part real: recorded agent audio, Whisper, mood engine,
-scripted caller, pyttsx3, journal, session.json, call.wav."""
+scripted caller, pyttsx3, journal, session.json, call.wav. Every recorded fixture call is
+held; the file and timeline checks use angry_refund_good."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -13,59 +15,61 @@ import time
 import pytest
 
 from voicetrainer.audio import read_audio
-from voicetrainer.call import CallOptions, run_call
-from voicetrainer.clock import VirtualClock
-from voicetrainer.files import FileSink, FileSource
 from voicetrainer.journal import rebuild_session
-from voicetrainer.personas import find_persona
-from voicetrainer.setup_call import make_customer
-from voicetrainer.config import Settings
 from voicetrainer.testing.wer import wer
 
 from .conftest import FIXTURE_CALLS, ROOT
+from .fixture_calls import MANIFEST, calls
 
 pytestmark = pytest.mark.slow
 TURN_WER_BOUND = 0.30  # tiny.en on clean synthetic speech; a broken pipeline gives ~1.0
 
 
-def hold_call(name, tmp_path, transcriber, synthesizer, seed=0):
-    persona = find_persona("angry_refund")
-    out = tmp_path / name
-    session = run_call(persona, FileSource(FIXTURE_CALLS / name), FileSink(out), transcriber, synthesizer,
-                       make_customer(persona, "scripted", Settings(), seed), out, VirtualClock(), CallOptions())
-    return persona, out, session
-
-
 @pytest.fixture(scope="module")
-def good(tmp_path_factory, transcriber, synthesizer):
-    return hold_call("angry_refund_good", tmp_path_factory.mktemp("calls"), transcriber, synthesizer)
+def good(held_calls):
+    held = held_calls["angry_refund_good"]
+    return held.persona, held.out, held.session
 
 
-@pytest.fixture(scope="module")
-def bad(tmp_path_factory, transcriber, synthesizer):
-    return hold_call("angry_refund_bad", tmp_path_factory.mktemp("calls"), transcriber, synthesizer)
+@pytest.mark.parametrize("name", calls("good"))
+def test_good_call_calms_the_customer(name, held_calls):
+    held = held_calls[name]
+    turns = held.session["turns"]
+    situations = [t.get("situation") for t in turns]
+    assert held.session["ended_by"] in ("customer_satisfied", "agent_closed"), situations
+    assert "accepting" in situations, situations
+    assert turns[-1]["mood"] < held.persona.mood.start
 
 
-def test_good_call_calms_the_customer(good):
-    persona, _, session = good
-    assert session["ended_by"] in ("customer_satisfied", "agent_closed")
-    assert any(t.get("situation") == "accepting" for t in session["turns"])
-    assert session["turns"][-1]["mood"] < persona.mood.start
+@pytest.mark.parametrize("name", calls("bad"))
+def test_bad_call_makes_it_worse(name, held_calls):
+    held = held_calls[name]
+    assert held.session["ended_by"] == "customer_hung_up" or held.session["turns"][-1]["mood"] > held.persona.mood.start
+    assert "accepting" not in [t.get("situation") for t in held.session["turns"]]
 
 
-def test_bad_call_makes_it_worse(bad):
-    persona, _, session = bad
-    assert session["ended_by"] == "customer_hung_up" or session["turns"][-1]["mood"] > persona.mood.start
+def test_the_manifest_is_what_the_scripts_say():
+    """A script edited without rebuilding its audio (make_fixtures.py CALL) is caught here."""
+    spec = importlib.util.spec_from_file_location("fixture_scripts", FIXTURE_CALLS / "scripts.py")
+    scripts = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+    spec.loader.exec_module(scripts)
+    assert list(MANIFEST) == list(scripts.CALLS)
+    for name, call in scripts.CALLS.items():
+        recorded = MANIFEST[name]
+        assert (recorded["persona"], recorded["expect"]) == (call.persona, call.expect), name
+        assert [(t["text"], t["designed_behaviours"]) for t in recorded["turns"]] == [(t, list(b)) for t, b in call.turns]
+        files = sorted(p.name for p in (FIXTURE_CALLS / name).iterdir())
+        assert files == [t["file"] for t in recorded["turns"]], name
+        assert len(files) >= 8, name
 
 
-@pytest.mark.parametrize("which", ["good", "bad"])
-def test_agent_turns_transcribed_match_the_fixture_manifest(which, good, bad, fixture_manifest):
-    _, _, session = good if which == "good" else bad
-    script = {t["file"]: t["text"] for t in fixture_manifest[f"angry_refund_{which}"]["turns"]}
-    agent_turns = [t for t in session["turns"] if t["speaker"] == "agent"]
-    files = sorted(script)[: len(agent_turns)]
-    for turn, name in zip(agent_turns, files):
-        assert wer(script[name], turn["text"]) <= TURN_WER_BOUND, (name, turn["text"])
+@pytest.mark.parametrize("name", list(MANIFEST))
+def test_agent_turns_transcribed_match_the_fixture_manifest(name, held_calls):
+    held = held_calls[name]
+    agent_turns = held.agent_turns()
+    assert agent_turns and all(t["audio"] for t in agent_turns)
+    for turn, script in zip(agent_turns, held.manifest["turns"]):  # a call the customer ended stops early
+        assert wer(script["text"], turn["text"]) <= TURN_WER_BOUND, (script["file"], turn["text"])
 
 
 def test_session_files_and_shape(good):

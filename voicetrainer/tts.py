@@ -1,7 +1,8 @@
 """Text to speech: pyttsx3 (espeak-ng on Linux) by default, Piper as a neural option.
 
 Only this module imports pyttsx3 or piper. The customer's voice follows their mood: the
-call loop hands each reply a VoiceStyle computed by `style_for`.
+call loop hands each reply a VoiceStyle computed by `style_for`. Both synthesizers speak
+the text as `speakable` rewrites it (ids letter by letter, money in dollars and cents).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .audio import Audio, read_audio
 from .errors import DependencyMissingError, VoiceTrainerError
 from .interfaces import VoiceStyle
 from .personas import Voice
+from .speakable import speakable
 
 
 def style_for(voice: Voice, mood: float) -> VoiceStyle:
@@ -52,7 +54,7 @@ class Pyttsx3Synthesizer:
 
     def synthesize(self, text: str, style: VoiceStyle) -> Audio:
         with self._lock:
-            audio = self._backend.render(text, style)
+            audio = self._backend.render(speakable(text), style)
         if not audio.samples.size:
             raise VoiceTrainerError(f"The speech synthesizer produced no audio for: {text[:40]!r}",
                                     hint="check that espeak-ng works: espeak-ng 'hello'")
@@ -160,7 +162,7 @@ class PiperSynthesizer:
         # Piper has no rate in words per minute: map it onto length_scale around 165 wpm.
         config = self._config(length_scale=max(0.5, min(2.0, 165 / max(style.rate_wpm, 1))),
                               volume=style.volume)
-        chunks = list(self._voice.synthesize(text, syn_config=config))
+        chunks = list(self._voice.synthesize(speakable(text), syn_config=config))
         samples = np.concatenate([c.audio_float_array for c in chunks]) if chunks else np.zeros(1)
         return Audio(samples.astype(np.float32), chunks[0].sample_rate if chunks else 22050)
 
