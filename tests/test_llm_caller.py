@@ -4,6 +4,7 @@ speaking the OpenAI chat-completions protocol (SSE streaming, errors, timeouts).
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -121,3 +122,46 @@ def test_unreachable_server_is_one_plain_error():
 )
 def test_sanitize(raw, clean):
     assert sanitize(raw, ("Dana Whitaker",)) == clean
+
+
+def test_warm_up_tells_an_unreachable_server_from_a_present_one():
+    from voicetrainer.callers.llm import LLMGenerator
+    from voicetrainer.errors import LLMError
+
+    with OpenAIServer(replies=[]) as server:  # answers, whether or not it lists models
+        LLMGenerator(LLMSettings(base_url=server.base_url, model="m", max_retries=0)).warm_up()
+    with pytest.raises(LLMError, match="cannot be reached"):
+        LLMGenerator(LLMSettings(base_url=f"http://127.0.0.1:{closed_port()}/v1", model="m")).warm_up()
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_server_is_a_warning_and_the_call_goes_on(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    turns = tmp_path / "turns"
+    turns.mkdir()
+    for name in ("01.wav", "02.wav"):
+        shutil.copy(FIXTURE_CALLS / "angry_refund_good" / name, turns / name)
+    out = tmp_path / "call"
+    run = subprocess.run([sys.executable, "-m", "voicetrainer", "call", "--persona", "angry_refund", "--caller", "llm",
+                          "--llm-base-url", f"http://127.0.0.1:{closed_port()}/v1", "--agent-audio", str(turns),
+                          "--out", str(out), "--no-grade"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180, env={**os.environ, "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("Warning: The LLM server at") == 1 and "cannot be reached" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert run.stdout.count("the LLM caller failed, so an authored line was used") == 2
+    session = json.loads((out / "session.json").read_text())
+    customer = [t for t in session["turns"] if t["speaker"] == "customer"]
+    assert len(customer) == 2 and all("cannot be reached" in t["caller_error"] for t in customer)

@@ -129,3 +129,14 @@ def test_a_killed_call_keeps_every_finished_turn(tmp_path):
     assert len(session["turns"]) >= 3 and session["ended_by"] == "error"
     assert session["turns"][0]["speaker"] == "agent" and session["turns"][0]["text"]
     assert (out / session["turns"][1]["audio"]).exists()
+
+
+def test_a_call_into_a_folder_that_holds_one_is_refused_and_the_first_kept(good, transcriber, synthesizer):
+    from voicetrainer.errors import VoiceTrainerError
+
+    persona, out, _ = good
+    before = (out / "journal.jsonl").read_bytes()
+    with pytest.raises(VoiceTrainerError, match="already holds a call"):
+        run_call(persona, FileSource(FIXTURE_CALLS / "angry_refund_bad"), FileSink(out), transcriber, synthesizer,
+                 make_customer(persona, "scripted", Settings()), out, VirtualClock(), CallOptions())
+    assert (out / "journal.jsonl").read_bytes() == before

@@ -138,6 +138,8 @@ def run_call(
             }
             if playback.audio.duration_s > 0:
                 customer_turn["audio"] = f"customer_{index:02d}.wav"
+            if reply.generator_error:  # the turn says so too: the terminal and the report show it
+                customer_turn["caller_error"] = reply.generator_error
             if playback.interrupted_at_s is not None:
                 customer_turn["interrupted_at_s"] = round(playback.interrupted_at_s, 3)
                 journal.write("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],

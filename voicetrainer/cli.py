@@ -21,7 +21,7 @@ from .cli_live import EndSilence, Exam, InputDevice, OutputDevice, PushToTalk, d
 from .cli_personas import PersonasDir, PromptsDir, app as personas_app, personas_dir as _personas_dir  # noqa: E402
 from .config import load_settings  # noqa: E402
 from .errors import VoiceTrainerError  # noqa: E402
-from .terminal import console, err_console  # noqa: E402
+from .terminal import console, err_console, print_problem  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
 from .cli_history import history  # noqa: E402
 
@@ -96,7 +96,7 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
     from .call import CallOptions, run_call
     from .clock import RealClock, VirtualClock
     from .files import FileSink, FileSource
-    from .setup_call import make_customer, make_synthesizer, make_transcriber, warm_up
+    from .setup_call import LLM_DOWN, make_customer, make_synthesizer, make_transcriber, warm_up
     from .terminal import print_turn
 
     source = FileSource(agent_audio)
@@ -106,7 +106,9 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
         transcriber = make_transcriber(settings)
         synthesizer = make_synthesizer(settings)
         customer = make_customer(the_persona, which, settings, seed, prompts_dir)
-        warm_up(transcriber, synthesizer, customer, the_persona)
+        llm_down = warm_up(transcriber, synthesizer, customer, the_persona)
+    if llm_down:
+        print_problem(llm_down, "Warning", "yellow", then=LLM_DOWN)
     if realtime:  # spoken at real speed: transcribe while the agent is still talking
         from .files import PacedFileSource
         from .incremental_stt import IncrementalTranscriber
@@ -135,9 +137,7 @@ def main() -> None:
     try:
         app()
     except VoiceTrainerError as exc:
-        err_console.print(f"[red]Error:[/] {exc.message}")
-        if exc.hint:
-            err_console.print(f"[dim]Hint: {exc.hint}[/]")
+        print_problem(exc)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("Stopped. Every finished turn is saved in the session's journal.jsonl.")

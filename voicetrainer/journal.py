@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .errors import VoiceTrainerError
+
 SECRET_KEYS = re.compile(r"(api_?key|authorization|token|secret|password)", re.IGNORECASE)
 
 
@@ -30,7 +32,11 @@ class Journal:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the call
+        try:  # a new call never writes into another call's journal, nor replaces it
+            self._file = open(self.path, "x", encoding="utf-8")  # noqa: SIM115 - kept open for the call
+        except FileExistsError:
+            raise VoiceTrainerError(f"{self.path.parent} already holds a call.",
+                                    hint="choose another --out folder, or delete that one first") from None
 
     def write(self, event: str, **fields: Any) -> None:
         line = json.dumps(redact({"event": event, **fields}), ensure_ascii=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 from .callers.scripted import ScriptedGenerator
 from .config import Settings
 from .customer import Customer
-from .errors import VoiceTrainerError
+from .errors import LLMError, VoiceTrainerError
 from .personas import Persona
 
 
@@ -52,9 +52,16 @@ def make_synthesizer(settings: Settings):
     return make(settings.tts)
 
 
-def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> None:
+LLM_DOWN = "The call goes on; until it answers, the customer speaks the persona's authored lines."
+
+
+def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> LLMError | None:
     """Run each model once before the call, so the first turn is as fast as the rest
-    (first-call costs: Whisper's kernels and buffers, the TTS voice, the LLM connection)."""
+    (first-call costs: Whisper's kernels and buffers, the TTS voice, the LLM connection).
+
+    Returns the LLM server's failure to answer, if it did not: the call can still go on
+    (every reply falls back to an authored line), but the agent should know before it starts.
+    """
     from .tts import style_for
 
     # Whisper hears the voice's own words: noise or silence would send it looping on
@@ -62,5 +69,9 @@ def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> N
     hello = synthesizer.synthesize("Hello, thank you for calling.", style_for(persona.voice, persona.mood.start))
     transcriber.transcribe(hello)
     warm = getattr(customer.generator, "warm_up", None)
-    if warm:
-        warm()
+    try:
+        if warm:
+            warm()
+    except LLMError as exc:
+        return exc
+    return None

@@ -21,6 +21,13 @@ ENDINGS = {
 }
 
 
+def print_problem(exc, label: str = "Error", style: str = "red", then: str = "") -> None:
+    """A VoiceTrainerError as users see it: one sentence (and what happens next), a hint."""
+    err_console.print(f"[{style}]{label}:[/] {exc.message}{' ' + then if then else ''}")
+    if exc.hint:
+        err_console.print(f"[dim]Hint: {exc.hint}[/]")
+
+
 def print_validation(paths, load) -> tuple[list, int]:
     """Check human-written files with `load`, one line per file or per problem.
 
@@ -55,6 +62,9 @@ def print_turn(turn: dict, show_mood: bool = True) -> None:
     who = Text("Agent   ", style="bold cyan") if turn["speaker"] == "agent" else Text("Customer", style="bold magenta")
     line = Text(f"{turn['start_s']:6.1f}s ") + who + Text("  ") + Text(turn["text"] or "(silence)")
     console.print(line)
+    if turn.get("caller_error"):
+        console.print(Text("          (the LLM caller failed, so an authored line was used; the journal says why)",
+                           style="dim"))
     if turn["speaker"] == "agent" and show_mood:
         detail = Text("          mood ") + mood_bar(turn["mood"])
         if turn.get("behaviours"):

@@ -14,7 +14,7 @@ from typing import Iterator
 from ..config import LLMSettings
 from ..customer import ReplyContext
 from ..errors import LLMError
-from ..llm_client import make_client, plain_llm_errors
+from ..llm_client import import_openai, make_client, plain_llm_errors
 from ..prompts import prompt_environment
 from ..sentences import stream_sentences
 from .sanitize import AGENT_LABEL, sanitize
@@ -51,11 +51,13 @@ class LLMGenerator:
         self._template = env.get_template("customer.j2")
 
     def warm_up(self) -> None:
-        """Open the connection before the call (a failure here is left to the first turn)."""
-        try:
-            self._client.with_options(max_retries=0, timeout=2.0).models.list()
-        except Exception:  # noqa: BLE001 - the server may not list models; the call will tell
-            pass
+        """Open the connection before the call; raise LLMError only if nothing answers."""
+        openai = import_openai()
+        with plain_llm_errors("The LLM server", self.settings):
+            try:
+                self._client.with_options(max_retries=0, timeout=2.0).models.list()
+            except (openai.APITimeoutError, openai.APIStatusError):
+                pass  # slow, or it does not list models: it is there, the first turn will tell
 
     def messages(self, ctx: ReplyContext) -> list[dict]:
         examples = ctx.persona.lines_for(ctx.situation, ctx.band) or ctx.persona.lines_for("venting", ctx.band)
