@@ -132,7 +132,12 @@ def test_a_killed_call_keeps_every_finished_turn(tmp_path):
 
 
 def test_a_call_into_a_folder_that_holds_one_is_refused_and_the_first_kept(good, transcriber, synthesizer):
+    from voicetrainer.call import CallOptions, run_call
+    from voicetrainer.clock import VirtualClock
+    from voicetrainer.config import Settings
     from voicetrainer.errors import VoiceTrainerError
+    from voicetrainer.files import FileSink, FileSource
+    from voicetrainer.setup_call import make_customer
 
     persona, out, _ = good
     before = (out / "journal.jsonl").read_bytes()
