@@ -66,6 +66,30 @@ def test_new_session_folders_are_dated_and_never_reused(tmp_path):
     assert new_session_dir(tmp_path, "../odd id", now).name == "2026-11-23_140509_.._odd_id"  # stays inside the root
 
 
+def test_sessions_dir_defaults_to_sessions_here_and_is_relative_to_the_config_file(tmp_path):
+    from voicetrainer.config import load_settings
+
+    config = tmp_path / "conf" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text("tts: pyttsx3\n")
+    assert load_settings(config, env={}).sessions_dir == Path("sessions")
+    config.write_text("sessions_dir: ../calls\n")
+    assert load_settings(config, env={}).sessions_dir == config.parent / "../calls"
+
+
+def test_a_call_into_a_folder_that_holds_a_call_is_refused(sessions):
+    """A second call's journal would be appended to the first one's and mixed into its session."""
+    before = (sessions / "d_third" / "session.json").read_text()
+    (sessions / "d_third" / "journal.jsonl").write_text("")
+    try:
+        result = run("call", "--persona", "angry_refund", "--agent-audio", FIXTURE_CALLS / "angry_refund_good",
+                     "--out", sessions / "d_third")
+    finally:
+        (sessions / "d_third" / "journal.jsonl").unlink()
+    assert result.returncode == 1 and "already holds a call" in result.stderr and "Traceback" not in result.stderr
+    assert (sessions / "d_third" / "session.json").read_text() == before
+
+
 def test_calls_are_ordered_by_date_not_folder_name(sessions):
     records = collect([sessions])
     assert [r.folder.name for r in records] == ["c_first", "a_second", "d_third", "b_fourth"]
@@ -117,6 +141,8 @@ def test_trends_compare_the_later_calls_with_the_earlier_ones():
     assert weakest([trends["empathy"], trends["closing"]]).id == "closing"  # 3.0 lately against 4.5
     assert overall_trend(calls).change == 75 - 45
     assert improved_most([trends["closing"]]) is None  # nothing rose
+    all_fives = criterion_trends([record(1, "a", 100, empathy=5), record(2, "a", 100, empathy=5)])
+    assert all_fives[0].lately == 5 and weakest(all_fives) is None  # nothing to practise
 
 
 def test_next_persona_retries_a_lost_caller_then_meets_a_new_one():

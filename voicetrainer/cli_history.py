@@ -115,13 +115,17 @@ def print_history(calls, summary) -> None:
     console.print(criteria)
     if summary.improved:
         console.print(Text.assemble(("Improved most: ", "bold green"), f"{summary.improved.name} ({summary.improved.change:+.1f})."))
-    elif not o.halves:
+    elif o.halves:
+        console.print(Text("No criterion rose from your earlier calls to your later ones yet.", style="dim"))
+    else:
         console.print(Text("Grade one more call to see what improves.", style="dim"))
     if summary.weakest:
         tip = f" {summary.weakest_tip}" if summary.weakest_tip else ""
         console.print(Text.assemble(("Practise next: ", "bold yellow"),
                                     f"{summary.weakest.name} ({summary.weakest.lately:.1f} of 5 lately).{tip}"))
+    else:
+        console.print(Text.assemble(("Practise next: ", "bold yellow"), "nothing: every criterion scored 5 lately."))
     if summary.next_call:
         pid, why = summary.next_call
-        console.print(Text.assemble(("Call next: ", "bold cyan"), f"{pid}: {why}.  "),
-                      Text(f"voicetrainer call --persona {pid}", style="dim"))
+        console.print(Text.assemble(("Call next: ", "bold cyan"), f"{pid}: {why}."))
+        console.print(Text(f"  voicetrainer call --persona {pid}", style="dim"), soft_wrap=True)

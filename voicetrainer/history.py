@@ -36,6 +36,14 @@ def new_session_dir(root: Path, persona_id: str, now: datetime | None = None) ->
     return path
 
 
+def unused(folder: Path) -> Path:
+    """`folder`, unless a call is saved there: its journal would take the next call's events too."""
+    if (Path(folder) / "journal.jsonl").exists():
+        raise VoiceTrainerError(f"{folder} already holds a call.",
+                                hint="choose another folder, or leave out --out: every call then gets its own folder")
+    return Path(folder)
+
+
 @dataclass(frozen=True)
 class CallRecord:
     """One saved call: what session.json and grade.json say about it (or why they could not)."""
@@ -208,8 +216,9 @@ def improved_most(trends: list[Trend]) -> Trend | None:
 
 def weakest(trends: list[Trend]) -> Trend | None:
     """The criterion to practise next: the lowest lately (the later half, or all when few),
-    then the lowest over all calls."""
-    return min(trends, key=lambda t: (t.lately, t.average)) if trends else None
+    then the lowest over all calls; None when every criterion scored 5 lately."""
+    weak = min(trends, key=lambda t: (t.lately, t.average)) if trends else None
+    return weak if weak and weak.lately < 5 else None
 
 
 def next_persona(calls: list[CallRecord], personas: list[tuple[str, int]]) -> tuple[str, str] | None:
