@@ -130,19 +130,26 @@ def record(day: int, persona: str, overall: int, **scores: int | None) -> CallRe
 def test_trends_compare_the_later_calls_with_the_earlier_ones():
     calls = [record(1, "a", 40, empathy=2, closing=5, escalation=None),
              record(2, "a", 50, empathy=2, closing=5, escalation=3),
-             record(3, "a", 60, empathy=3, closing=4, escalation=None),  # the middle call counts in neither half
+             record(3, "a", 60, empathy=3, closing=4, escalation=None),
              record(4, "a", 70, empathy=4, closing=3, escalation=None),
              record(5, "a", 80, empathy=5, closing=3, escalation=None)]
     trends = {t.id: t for t in criterion_trends(calls)}
-    assert trends["empathy"].scores == [2, 2, 3, 4, 5] and trends["empathy"].halves == (2, 4.5)
-    assert trends["empathy"].change == 2.5 and trends["closing"].change == -2
+    # the last 2 calls against the 2 before them (the oldest of an odd number counts in neither)
+    assert trends["empathy"].scores == [2, 2, 3, 4, 5] and trends["empathy"].halves == (2.5, 4.5)
+    assert trends["empathy"].change == 2 and trends["closing"].change == -1.5
     assert trends["escalation"].scores == [3] and trends["escalation"].halves is None  # scored once: no trend
     assert improved_most(list(trends.values())).id == "empathy"
     assert weakest([trends["empathy"], trends["closing"]]).id == "closing"  # 3.0 lately against 4.5
-    assert overall_trend(calls).change == 75 - 45
+    assert overall_trend(calls).change == 75 - 55
+
     assert improved_most([trends["closing"]]) is None  # nothing rose
     all_fives = criterion_trends([record(1, "a", 100, empathy=5), record(2, "a", 100, empathy=5)])
     assert all_fives[0].lately == 5 and weakest(all_fives) is None  # nothing to practise
+
+def test_after_many_calls_the_trend_compares_the_last_ten_with_the_ten_before():
+    calls = [record(1 + i // 2, "a", 50, empathy=1 + 2 * (i // 10)) for i in range(30)]  # ten 1s, ten 3s, ten 5s
+    empathy = criterion_trends(calls)[0]
+    assert empathy.halves == (3, 5) and empathy.lately == 5
 
 
 def test_next_persona_retries_a_lost_caller_then_meets_a_new_one():

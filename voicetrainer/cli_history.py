@@ -18,9 +18,10 @@ from .terminal import ENDINGS, console, err_console
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float], low: float, high: float) -> str:
-    """One block per value on a fixed scale, so a line of 5s looks full and a line of 1s empty."""
-    return "".join(BLOCKS[round((v - low) / (high - low) * (len(BLOCKS) - 1))] for v in values)
+def sparkline(values: list[float], low: float, high: float, width: int = 40) -> str:
+    """One block per value (the last `width`) on a fixed scale: a line of 5s looks full, of 1s empty."""
+    line = "".join(BLOCKS[round((v - low) / (high - low) * (len(BLOCKS) - 1))] for v in values[-width:])
+    return ("…" if len(values) > width else "") + line
 
 
 def shown(path: Path) -> str:

@@ -20,6 +20,8 @@ from .grading import GRADE_FILE
 from .journal import load_session
 
 GOOD_SCORE = 75  # the report's "good" (green) overall score
+RECENT = 10  # calls in "later calls" (and in "earlier calls") at most
+MIN_GAIN = 0.1  # the smallest rise in a criterion's average (1-5) called an improvement
 MAX_DEPTH = 3  # how far below a given folder sessions are looked for
 # What a call leaves behind even when session.json and the journal are missing.
 SESSION_TRACES = ("grade.json", "report.html", "call.wav", "session.json.tmp")
@@ -169,7 +171,7 @@ def select(records: list[CallRecord], persona: str | None = None, last: int | No
 
 @dataclass(frozen=True)
 class Trend:
-    """Scores in call order, and the later half's average against the earlier half's."""
+    """Scores in call order, and the later calls' average against the earlier ones'."""
 
     id: str
     name: str
@@ -181,13 +183,15 @@ class Trend:
 
     @property
     def halves(self) -> tuple[float, float] | None:
-        """(earlier, later) averages; the middle call of an odd number counts in neither."""
-        half = len(self.scores) // 2
-        return (mean(self.scores[:half]), mean(self.scores[-half:])) if half else None
+        """(earlier, later) averages: the last k scores against the k before them, k being half
+        the scores but at most RECENT, so that "later" stays recent after many calls."""
+        k = min(len(self.scores) // 2, RECENT)
+        return (mean(self.scores[-2 * k:-k]), mean(self.scores[-k:])) if k else None
 
     @property
     def change(self) -> float:
-        return self.halves[1] - self.halves[0] if self.halves else 0.0
+        """Later minus earlier, rounded so float noise is no trend (and never -0.0)."""
+        return round(self.halves[1] - self.halves[0], 1) + 0.0 if self.halves else 0.0
 
     @property
     def lately(self) -> float:
@@ -210,12 +214,12 @@ def criterion_trends(calls: list[CallRecord]) -> list[Trend]:
 
 
 def improved_most(trends: list[Trend]) -> Trend | None:
-    rising = [t for t in trends if t.change > 0]
+    rising = [t for t in trends if t.change >= MIN_GAIN]
     return max(rising, key=lambda t: t.change) if rising else None
 
 
 def weakest(trends: list[Trend]) -> Trend | None:
-    """The criterion to practise next: the lowest lately (the later half, or all when few),
+    """The criterion to practise next: the lowest lately (the later calls, or all when few),
     then the lowest over all calls; None when every criterion scored 5 lately."""
     weak = min(trends, key=lambda t: (t.lately, t.average)) if trends else None
     return weak if weak and weak.lately < 5 else None
