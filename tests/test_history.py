@@ -168,16 +168,18 @@ def test_broken_files_get_one_line_and_the_rest_is_listed(sessions, tmp_path):
     shutil.copytree(sessions, root)
     (root / "c_first" / "session.json").write_text('{"persona": "angry_refund", "turns": [')
     (root / "d_third" / "grade.json").write_text("[]")
+    (root / "listy").mkdir()
+    (root / "listy" / "session.json").write_text('["not", "a", "call"]')
     (root / "gone").mkdir()
     (root / "gone" / "call.wav").write_bytes(b"RIFF")
     (root / "empty").mkdir()  # a call that failed before it started: nothing to say
     result = run("history", root)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     problems = sorted(result.stderr.strip().splitlines())
-    assert len(problems) == 2, problems
-    assert f"! {root.name}/c_first: session.json is not valid JSON (line 1, column" in problems[0] or \
-        f"{root / 'c_first'}: session.json is not valid JSON (line 1, column" in problems[0]
+    assert len(problems) == 3, problems
+    assert problems[0].endswith("c_first: session.json is not valid JSON (line 1, column 39)")
     assert problems[1].endswith("gone: no session.json or journal.jsonl")
+    assert problems[2].endswith("listy: session.json does not hold a call")
     rows = [line for line in result.stdout.splitlines() if line.startswith(" 2026-")]
     assert len(rows) == 3, result.stdout
     assert "grade.json has no overall score and criteria: voicetrainer grade" in result.stdout

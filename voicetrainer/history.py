@@ -2,7 +2,7 @@
 
 Every call gets its own folder, `<sessions root>/<YYYY-MM-DD_HHMMSS>_<persona>/`, so no
 call overwrites the last. `collect` reads session.json (or the journal) and grade.json of
-every session under some folders; `trend` and `next_persona` turn the graded ones into
+every session under some folders; `progress` turns the graded ones into trends and
 advice. Pure: no terminal, no HTML (cli_history.py and history_report.py show it).
 """
 
@@ -126,7 +126,9 @@ def read_grade(folder: Path) -> tuple[dict | None, str | None]:
         return None, "not graded"
     try:
         grade = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(grade["overall"], int) or not all(isinstance(c["id"], str) for c in grade["criteria"]):
+        if not isinstance(grade["overall"], int) or not all(
+                isinstance(c["id"], str) and (c["score"] is None or isinstance(c["score"], (int, float)))
+                for c in grade["criteria"]):
             raise TypeError
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, _json_problem(path, exc)
@@ -136,21 +138,20 @@ def read_grade(folder: Path) -> tuple[dict | None, str | None]:
 
 
 def read_call(folder: Path) -> CallRecord:
+    source = folder / ("session.json" if (folder / "session.json").exists() else "journal.jsonl")
     try:
         session = load_session(folder)
-        if not isinstance(session, dict):
-            raise TypeError
+        text = {k: str(session[k]) if session.get(k) is not None else None for k in ("persona", "persona_name", "ended_by")}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, VoiceTrainerError) as exc:
-        when = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
-        return CallRecord(folder, when, problem=_json_problem(folder / "session.json", exc))
-    except TypeError:
-        when = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
-        return CallRecord(folder, when, problem="session.json does not hold a call (not a JSON object)")
-    grade, ungraded = read_grade(folder)
-    duration = session.get("duration_s")
-    return CallRecord(folder, _started(session, folder), session.get("persona"), session.get("persona_name"),
-                      duration if isinstance(duration, (int, float)) else None, session.get("ended_by"),
-                      grade, ungraded)
+        problem = _json_problem(source, exc)
+    except (KeyError, TypeError, AttributeError):  # JSON, but not a call's
+        problem = f"{source.name} does not hold a call"
+    else:
+        grade, ungraded = read_grade(folder)
+        duration = session.get("duration_s")
+        return CallRecord(folder, _started(session, folder), text["persona"], text["persona_name"],
+                          duration if isinstance(duration, (int, float)) else None, text["ended_by"], grade, ungraded)
+    return CallRecord(folder, datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc), problem=problem)
 
 
 def collect(roots: list[Path]) -> list[CallRecord]:
