@@ -77,19 +77,6 @@ def test_sessions_dir_defaults_to_sessions_here_and_is_relative_to_the_config_fi
     assert load_settings(config, env={}).sessions_dir == config.parent / "../calls"
 
 
-def test_a_call_into_a_folder_that_holds_a_call_is_refused(sessions):
-    """A second call's journal would be appended to the first one's and mixed into its session."""
-    before = (sessions / "d_third" / "session.json").read_text()
-    (sessions / "d_third" / "journal.jsonl").write_text("")
-    try:
-        result = run("call", "--persona", "angry_refund", "--agent-audio", FIXTURE_CALLS / "angry_refund_good",
-                     "--out", sessions / "d_third")
-    finally:
-        (sessions / "d_third" / "journal.jsonl").unlink()
-    assert result.returncode == 1 and "already holds a call" in result.stderr and "Traceback" not in result.stderr
-    assert (sessions / "d_third" / "session.json").read_text() == before
-
-
 def test_calls_are_ordered_by_date_not_folder_name(sessions):
     records = collect([sessions])
     assert [r.folder.name for r in records] == ["c_first", "a_second", "d_third", "b_fourth"]

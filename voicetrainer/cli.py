@@ -62,7 +62,7 @@ def call(
     end_silence: int = EndSilence,
 ) -> None:
     """Hold a mock call: live at your headset, or offline from recorded turns with --agent-audio."""
-    from .history import new_session_dir, unused
+    from .history import new_session_dir
     from .personas import find_persona
     from .setup_call import choose_caller
     from .terminal import print_summary
@@ -71,7 +71,7 @@ def call(
     settings = settings.model_copy(update={**({"stt_model": stt_model} if stt_model else {}),
                                            **({"tts": tts} if tts else {})})
     the_persona = find_persona(persona, _personas_dir(personas_dir))
-    out = unused(out) if out else new_session_dir(settings.sessions_dir, the_persona.id)  # every call its own folder
+    out = out or new_session_dir(settings.sessions_dir, the_persona.id)  # every call its own folder
     which = choose_caller(caller, settings)
     if agent_audio is None:
         from .cli_live import live_call

@@ -157,10 +157,6 @@ def personas_try(
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
     persona = find_persona(name, personas_dir(personas))
-    if save:
-        from .history import unused
-
-        unused(save)
     which = choose_caller(caller, settings)
     customer = make_customer(persona, which, settings, seed, prompts)
     console.print(f"Text call with [bold]{persona.name}[/] ({persona.id}), {customer.generator.name} caller. "

@@ -38,14 +38,6 @@ def new_session_dir(root: Path, persona_id: str, now: datetime | None = None) ->
     return path
 
 
-def unused(folder: Path) -> Path:
-    """`folder`, unless a call is saved there: its journal would take the next call's events too."""
-    if (Path(folder) / "journal.jsonl").exists():
-        raise VoiceTrainerError(f"{folder} already holds a call.",
-                                hint="choose another folder, or leave out --out: every call then gets its own folder")
-    return Path(folder)
-
-
 @dataclass(frozen=True)
 class CallRecord:
     """One saved call: what session.json and grade.json say about it (or why they could not)."""
