@@ -193,16 +193,21 @@ def test_two_calls_in_a_row_get_two_folders_under_the_configured_root(tmp_path):
     config.parent.mkdir()
     config.write_text("sessions_dir: ../calls\n")
     env = {"VOICETRAINER_CONFIG": str(config)}
+    said = []
     for _ in range(2):
         result = run("call", "--persona", "angry_refund", "--caller", "scripted", "--agent-audio", turns, env=env)
         assert result.returncode == 0, result.stderr
+        said.append(result.stdout)
     folders = sorted((tmp_path / "calls").iterdir())
     assert len(folders) == 2 and all(f.name.endswith("_angry_refund") or f.name.endswith("_angry_refund-2") for f in folders)
     for f in folders:
         assert (f / "session.json").exists() and (f / "grade.json").exists() and (f / "call.wav").exists()
     rows = json.loads(run("history", "--json", cwd=tmp_path, env=env).stdout)
     assert [Path(r["folder"]) for r in rows] == folders
-    assert [r["overall"] for r in rows] == [json.loads((f / "grade.json").read_text())["overall"] for f in folders]
+    scores = [json.loads((f / "grade.json").read_text())["overall"] for f in folders]
+    assert [r["overall"] for r in rows] == scores
+    assert "Your first graded call with Dana Whitaker." in said[0]
+    assert "Your last call with Dana Whitaker (" in said[1] and f"{scores[0]}/100; now {scores[1]}/100 (+0)" in said[1]
 
 
 @pytest.mark.browser

@@ -88,6 +88,9 @@ def call(
 
         console.print()
         grade_and_show(out, resolve_rubric(None, prompts_dir), make_judge("auto", llm_base_url, llm_model, prompts_dir))
+        from .cli_history import print_since_last
+
+        print_since_last(out, settings.sessions_dir)
 
 
 def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,

@@ -71,6 +71,27 @@ def history(
         (err_console if as_json else console).print(f"Progress page: {page}")
 
 
+def print_since_last(session_dir: Path, root: Path) -> None:
+    """After a graded call under the sessions root: its score against the last call with that persona."""
+    from .history import collect
+
+    if not root.is_dir() or not session_dir.resolve().is_relative_to(root.resolve()):
+        return
+    calls = [c for c in collect([root]) if c.grade]
+    this = next((c for c in calls if c.folder == session_dir.resolve()), None)
+    if this is None:
+        return
+    before = [c for c in calls[:calls.index(this)] if c.persona == this.persona]
+    name = this.persona_name or this.persona
+    if before:
+        last = before[-1]
+        console.print(f"Your last call with {name} ({last.started.astimezone():%Y-%m-%d %H:%M}): {last.overall}/100; "
+                      f"now {this.overall}/100 ({this.overall - last.overall:+d}).")
+    else:
+        console.print(f"Your first graded call with {name}.")
+    console.print(Text("All your calls, what improved and what to practise: voicetrainer history", style="dim"))
+
+
 def _persona_levels(option: Optional[Path]) -> list[tuple[str, int]]:
     """(id, difficulty) of every valid persona on offer; invalid files are `personas validate`'s business."""
     from .personas import load_persona, persona_files
