@@ -58,8 +58,9 @@ def history(
         sys.stdout.write(json.dumps([c.as_row() for c in calls], indent=2, ensure_ascii=False) + "\n")
     if not calls:
         where = ", ".join(shown(r.resolve()) for r in roots)
-        err_console.print(f"No calls{' with ' + persona if persona else ''} in {where} yet.")
-        err_console.print("[dim]Hint: hold one with `voicetrainer call --persona angry_refund`.[/]")
+        err_console.print(f"No calls{' with ' + persona if persona else ''} in {where} yet.", markup=False)
+        err_console.print(f"Hint: hold one with `voicetrainer call --persona {persona or 'angry_refund'}`.",
+                          style="dim", markup=False)
         return
     summary = progress(calls, _persona_levels(personas))
     if not as_json:
