@@ -68,7 +68,7 @@ def hold_calls(args, parts, caller: str, settings, streaming: bool) -> list[dict
     turns = []
     for name in args.calls:
         customer = make_customer(persona, caller, settings, seed=0)
-        stt = IncrementalTranscriber(whisper) if streaming else whisper
+        stt = IncrementalTranscriber(whisper, **({"pause_s": args.pause} if args.pause else {})) if streaming else whisper
         if hasattr(customer.generator, "warm_up"):
             customer.generator.warm_up()  # the LLM connection, as `voicetrainer call` does
         if not streaming:
@@ -94,6 +94,9 @@ def summarise(turns: list[dict], prefix: str) -> tuple[dict, list[str]]:
         short = key.removesuffix("_ms")
         figures[f"{prefix}{short}_p50_ms"], figures[f"{prefix}{short}_p95_ms"] = p50, p95
         lines.append(f"  {label:24s} {p50:6d} {p95:6d} {len(values):4d}")
+    tails = [t["stt_tail_s"] for t in turns if t["speaker"] == "agent" and "stt_tail_s" in t]
+    if tails:  # the pause-time decode is the final transcript when nothing was left to decode
+        lines.append(f"  pause-time decode reused for {tails.count(0.0)} of {len(tails)} agent turns")
     return figures, lines
 
 
@@ -103,6 +106,8 @@ def main() -> None:
                         help="fixture calls to replay (folders under tests/fixtures/calls)")
     parser.add_argument("--end-silence", type=float, default=600.0,
                         help="base end-of-turn silence in ms, as `voicetrainer call --end-silence` (default 600)")
+    parser.add_argument("--pause", type=float, default=None,
+                        help="silence in seconds before the background decode starts (default: IncrementalTranscriber's)")
     parser.add_argument("--agent-gap", type=float, default=0.3, help="agent's pause after each reply (s)")
     parser.add_argument("--first-token", type=float, default=0.3, help="LLM server first-token delay (s)")
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="LLM server token rate")
