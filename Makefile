@@ -29,6 +29,7 @@ test: setup-test
 bench: setup
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/grade.py
+	$(BIN)/python bench/behaviours.py
 
 clean:
 	rm -rf $(VENV) demo-out sessions .pytest_cache

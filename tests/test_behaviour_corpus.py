@@ -1,0 +1,71 @@
+"""The labelled corpus of agent lines and how well the behaviour detectors do on it.
+
+`bench/behaviours.py` prints the full precision/recall table; here the corpus must be valid
+and the detectors must not fall below floors set from the measured figures.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+from voicetrainer.behaviour_corpus import Score, averages, load_corpus, score, word_behaviour_ids
+from voicetrainer.behaviours import detect
+from voicetrainer.errors import FileValidationError
+
+CORPUS = ROOT / "tests" / "fixtures" / "behaviours" / "labelled.jsonl"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(CORPUS)
+
+
+def test_corpus_is_valid_and_covers_every_word_behaviour_in_both_splits(corpus):
+    assert len(corpus) >= 200
+    for split in ("dev", "heldout"):
+        labelled = {b for x in corpus if x.split == split for b in x.behaviours}
+        assert labelled == set(word_behaviour_ids()), split
+    heldout = sum(x.split == "heldout" for x in corpus) / len(corpus)
+    assert 0.2 <= heldout <= 0.4
+    assert sum(not x.behaviours for x in corpus) >= 20  # lines that should trigger nothing
+
+
+def test_a_bad_corpus_names_line_and_field(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    rows = [
+        {"text": "I'm so sorry.", "behaviours": ["apologises"], "split": "dev"},
+        {"text": "I'm so  SORRY.", "behaviours": ["apologizes"], "split": "test"},
+        {"text": "", "behaviours": [], "split": "dev"},
+        {"text": "Hi", "behaviours": ["interrupts"], "split": "dev", "speaker": "agent"},
+    ]
+    bad.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
+    with pytest.raises(FileValidationError) as err:
+        load_corpus(bad)
+    message = str(err.value)
+    assert f"{bad}:2: behaviours: unknown behaviour id 'apologizes'" in message
+    assert f"{bad}:2: split: must be one of dev, heldout" in message
+    assert f"{bad}:2: text: duplicates line 1" in message
+    assert f"{bad}:3: text: must be a non-empty string" in message
+    assert f"{bad}:4: behaviours: unknown behaviour id 'interrupts'" in message  # timing ids are not from words
+    assert f"{bad}:4: speaker: unknown field" in message
+    assert f"{bad}:5: not JSON" in message
+
+
+def test_scores_count_hits_misses_and_false_alarms():
+    expected = [frozenset({"apologises"}), frozenset({"apologises", "rude"}), frozenset()]
+    predicted = [{"apologises"}, {"rude"}, {"apologises"}]
+    scores = score(expected, predicted, ["apologises", "rude", "greeting"])
+    assert scores["apologises"] == Score(tp=1, fp=1, fn=1)
+    assert scores["rude"] == Score(tp=1, fp=0, fn=0)
+    assert (scores["greeting"].precision, scores["greeting"].recall) == (1.0, 1.0)  # nothing to find, nothing found
+    assert Score(0, 0, 3).precision == 0.0  # found nothing of three
+    avg = averages(scores)
+    assert avg["micro_precision"] == round(2 / 3, 3) and avg["micro_recall"] == round(2 / 3, 3)
+    assert avg["macro_recall"] == round((0.5 + 1.0) / 2, 3)  # ids without support are left out
+
+
+def predicted(lines):
+    return [{d.behaviour for d in detect(x.text, x.previous)} for x in lines]
