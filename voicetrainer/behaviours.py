@@ -28,8 +28,23 @@ STOPWORDS = frozenset(
 )
 
 
-# How a paraphrase usually starts; with it, two shared content words are enough.
-PARAPHRASE_LEAD = re.compile(r"^(?:okay,? |right,? |alright,? )?(?:so|just to confirm|if i understand)\b", re.IGNORECASE)
+# How a restatement usually starts (or addresses the caller); with it, two content words
+# shared with the caller are enough, without it four are needed.
+PARAPHRASE_LEAD = re.compile(
+    r"^(?:(?:okay|ok|right|alright),? )?(?:so\b|just to (?:confirm|check|make sure)|if i(?:'ve)? understand"
+    r"|(?:it )?sounds like|what i'm hearing|you(?:'re|'ve|'d| are| were| have| had| need| want)\b)",
+    re.IGNORECASE,
+)
+# An agent contradicting the caller is not restating them.
+CONTRADICTS = re.compile(r"\b(?:is|was|are) (?:right|correct|accurate)\b|\bwas never\b|\bour records show\b", re.IGNORECASE)
+# Lines with these are refusals or brush-offs, whatever words they share with the caller.
+NOT_A_RESTATEMENT = frozenset({"says_cant", "cites_policy", "blames_others", "dismissive", "rude"})
+# "..., right?" / "..., okay?": a tag asks for agreement, not for the caller to explain.
+TAG_QUESTION = re.compile(
+    r",\s*(?:right|okay|ok|alright|all right|yeah|yes|no|correct|fair|got it|understood"
+    r"|(?:is|was|do|did|does|are|were|will|won't|can|isn't|wasn't|don't|didn't|doesn't|aren't|weren't|can't) (?:it|i|you|we|they|he|she|that))\s*\?$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,27 @@ def _overlap(text: str, previous: str) -> list[str]:
     return seen
 
 
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(r"[^.!?]+[.!?]*", text)]
+
+
+def _restates(text: str, previous: str) -> list[str]:
+    """Content words of the caller's that the agent's statements (not questions) repeat,
+    when they amount to a restatement; empty otherwise."""
+    statements = " ".join(s for s in (text[a:b] for a, b in _sentences(text)) if not s.rstrip().endswith("?"))
+    if not statements or CONTRADICTS.search(statements):
+        return []
+    shared = _overlap(statements, previous)
+    needed = 2 if PARAPHRASE_LEAD.match(statements.strip()) else 4
+    return shared if len(shared) >= needed else []
+
+
+def _questions(text: str) -> list[tuple[int, int]]:
+    """Spans of real questions: sentences ending in '?' that are not tag questions."""
+    asked = [(a, b) for a, b in _sentences(text) if text[a:b].rstrip().endswith("?")]
+    return [(a, b) for a, b in asked if not TAG_QUESTION.search(text[a:b].rstrip())]
+
+
 def _quoted_spans(text: str) -> list[tuple[int, int]]:
     """Spans inside quotation marks: the agent quoting someone is not saying it."""
     return [m.span() for m in re.finditer(r'"[^"]*"', text)]
@@ -106,6 +142,7 @@ def detect(text: str, previous: str = "", behaviours: dict[str, Behaviour] | Non
     """All behaviours in one agent turn, in behaviour-file order, first trigger each.
 
     `previous` is what the caller has said so far (for paraphrase overlap).
+    Measured against labelled lines by bench/behaviours.py (docs/BEHAVIOURS.md).
     """
     behaviours = behaviours or load_behaviours()
     text = normalise(text)
@@ -127,13 +164,30 @@ def detect(text: str, previous: str = "", behaviours: dict[str, Behaviour] | Non
             if hit:
                 found.append(Detection(b.id, hit.group(0), hit.start(), hit.end()))
                 break
-        if b.id == "asks_question" and not any(d.behaviour == b.id for d in found) and "?" in text:
-            q = next(m for m in re.finditer(r"[^.!?]*\?", text))
-            found.append(Detection(b.id, q.group(0).strip(), q.start(), q.end()))
-        if b.id == "paraphrases" and previous and not any(d.behaviour == b.id for d in found):
-            shared = _overlap(text, previous)
-            if len(shared) >= 3 or (len(shared) >= 2 and PARAPHRASE_LEAD.match(text)):
-                found.append(Detection(b.id, " ".join(shared)))
+        if b.id == "asks_question" and not any(d.behaviour == b.id for d in found):
+            q = next(iter(_questions(text)), None)
+            if q:
+                found.append(Detection(b.id, text[q[0]:q[1]].strip(), *q))
+    return _settle(found, text, previous, list(behaviours))
+
+
+def _settle(found: list[Detection], text: str, previous: str, order: list[str]) -> list[Detection]:
+    """What one detection says about another: a hostile question ("Are you even listening?")
+    asks nothing; words shared with the caller only restate them outside a refusal."""
+    hostile = [d for d in found if d.behaviour == "rude"]
+    spans = _sentences(text)
+
+    def sentence_of(d: Detection) -> tuple[int, int]:
+        return next(((a, b) for a, b in spans if a <= d.start < b), (-1, -1))
+
+    found = [d for d in found if not (d.behaviour == "asks_question" and d.start >= 0
+                                      and any(sentence_of(r) == sentence_of(d) for r in hostile))]
+    heard = {d.behaviour for d in found}
+    if previous and "paraphrases" in order and "paraphrases" not in heard and not NOT_A_RESTATEMENT & heard:
+        shared = _restates(text, previous)
+        if shared:
+            found.append(Detection("paraphrases", " ".join(shared)))
+            found.sort(key=lambda d: order.index(d.behaviour))
     return found
 
 
