@@ -3,8 +3,10 @@
 Feeds the corpus to `voicetrainer behaviours --json` (the command trainers use, so the
 figures are for exactly what it prints), then scores each behaviour id on the dev and
 held-out splits, with micro and macro averages. With --errors it lists the lines it got
-wrong on the dev split (tune on dev; the held-out split is for checking). The last line
-printed is one JSON object.
+wrong on the dev split (tune on dev; the held-out split is for checking), and the figures
+per authoring round (`source`): the lines written after a tuning round and never tuned on
+are the honest estimate of how the phrases do on new wording. The last line printed is
+one JSON object.
 
     .venv/bin/python bench/behaviours.py [--corpus FILE] [--errors]
 """
@@ -67,6 +69,12 @@ def main() -> None:
         avg = averages(scores)
         table(f"{split} ({len(picked)} lines)", scores, avg)
         summary[split] = {"lines": len(picked), **avg, "per_behaviour": {b: s.as_dict() for b, s in scores.items()}}
+        for source in sorted({x.source for x, _ in picked}):
+            part = [(x, a) for x, a in picked if x.source == source]
+            sub = averages(score([x.behaviours for x, _ in part], [set(a["behaviours"]) for _, a in part], ids))
+            print(f"  {len(part):3} lines from {source or 'round 1'}: micro P {sub['micro_precision']:.2f} "
+                  f"R {sub['micro_recall']:.2f} F1 {sub['micro_f1']:.2f}")
+            summary[split].setdefault("by_source", {})[source or "round 1"] = {"lines": len(part), **sub}
         if args.errors and split == "dev":
             print("\n  dev lines with a wrong label (+ found but not expected, - expected but missed):")
             for x, a in picked:

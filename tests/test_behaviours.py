@@ -67,3 +67,31 @@ def test_paraphrase_by_overlap_with_the_callers_words():
 def test_every_id_used_by_detection_is_declared():
     text = "Hello, I'm sorry, I can't, that's policy, not my department, calm down, I promise."
     assert ids(text) <= BEHAVIOUR_IDS
+
+
+def test_paraphrase_needs_a_restatement_not_just_the_callers_words():
+    caller = "I want a refund for the espresso machine, it arrived with the water tank cracked."
+    assert "paraphrases" in ids("Okay, so the machine arrived with a cracked tank and you'd like your money back.", caller)
+    # the same words in a refusal, a question or a contradiction restate nothing
+    assert "paraphrases" not in ids("I can't refund the espresso machine, the return window closed.", caller)
+    assert "paraphrases" not in ids("So is the espresso machine refund for the cracked water tank?", caller)
+    assert "paraphrases" not in ids("The espresso machine refund is correct, the water tank was fine.", caller)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The refund's been processed, okay?", False),  # a tag asks for agreement
+    ("You'll get the email by tonight, alright?", False),
+    ("You got the text, didn't you?", False),
+    ("Are you even listening to me?", False),  # rhetorical and rude
+    ("So your refund never arrived, is that right?", True),  # checks understanding
+    ("Which day suits you best?", True),
+    ("What's the best number to reach you on", True),  # Whisper often drops the '?'
+])
+def test_tag_and_hostile_questions_are_not_asks_question(text, expected):
+    assert ("asks_question" in ids(text)) is expected
+
+
+@pytest.mark.parametrize("text", ["This is ridiculous.", "I'll stay on until this is resolved.", "Generally speaking, no."])
+def test_greeting_needs_a_name_or_an_opening(text):
+    assert "greeting" not in ids(text)
+    assert "greeting" in ids("Hi, this is Sam.")

@@ -25,6 +25,7 @@ class LabelledLine:
     behaviours: frozenset[str]
     split: str
     line: int  # in the corpus file, for messages
+    source: str = ""  # where the line came from (e.g. the authoring round)
 
 
 def word_behaviour_ids() -> list[str]:
@@ -67,6 +68,9 @@ def load_corpus(path: Path) -> list[LabelledLine]:
         for i in ids:
             if i not in known:
                 problem(number, "behaviours", f"unknown behaviour id {i!r}")
+        source = item.get("source", "")
+        if not isinstance(source, str):
+            problem(number, "source", "must be a string")
         if len(set(ids)) != len(ids):
             problem(number, "behaviours", "lists an id twice")
         if split not in SPLITS:
@@ -75,7 +79,8 @@ def load_corpus(path: Path) -> list[LabelledLine]:
         if key in seen:
             problem(number, "text", f"duplicates line {seen[key]}")
         seen.setdefault(key, number)
-        lines.append(LabelledLine(text, previous if isinstance(previous, str) else "", frozenset(ids), split, number))
+        lines.append(LabelledLine(text, previous if isinstance(previous, str) else "", frozenset(ids), split, number,
+                                  source if isinstance(source, str) else ""))
     if problems:
         raise FileValidationError(str(path), problems)
     return lines

@@ -45,6 +45,8 @@ TAG_QUESTION = re.compile(
     r"|(?:is|was|do|did|does|are|were|will|won't|can|isn't|wasn't|don't|didn't|doesn't|aren't|weren't|can't) (?:it|i|you|we|they|he|she|that))\s*\?$",
     re.IGNORECASE,
 )
+# "So your refund never arrived, is that right?" restates, then checks: a statement for paraphrase.
+CHECKED = re.compile(r",\s*(?:is that|was that|have i got that|did i get that) (?:right|correct)\s*\?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def _restates(text: str, previous: str) -> list[str]:
     """Content words of the caller's that the agent's statements (not questions) repeat,
     when they amount to a restatement; empty otherwise."""
-    statements = " ".join(s for s in (text[a:b] for a, b in _sentences(text)) if not s.rstrip().endswith("?"))
+    statements = " ".join(s for s in (text[a:b].rstrip() for a, b in _sentences(text))
+                          if not s.endswith("?") or TAG_QUESTION.search(s) or CHECKED.search(s))
     if not statements or CONTRADICTS.search(statements):
         return []
     shared = _overlap(statements, previous)
