@@ -72,6 +72,8 @@ def test_every_id_used_by_detection_is_declared():
 def test_paraphrase_needs_a_restatement_not_just_the_callers_words():
     caller = "I want a refund for the espresso machine, it arrived with the water tank cracked."
     assert "paraphrases" in ids("Okay, so the machine arrived with a cracked tank and you'd like your money back.", caller)
+    for lead in ("So if I understand correctly,", "Just to make sure I've got this right:", "What I'm hearing is"):
+        assert "paraphrases" in ids(f"{lead} the refund still hasn't arrived.")  # the lead alone is enough
     # the same words in a refusal, a question or a contradiction restate nothing
     assert "paraphrases" not in ids("I can't refund the espresso machine, the return window closed.", caller)
     assert "paraphrases" not in ids("So is the espresso machine refund for the cracked water tank?", caller)
