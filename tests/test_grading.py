@@ -24,7 +24,7 @@ GOOD = [
     "Okay.",
     # A second owned step: the rules score ownership per turn (the old detectors also counted
     # "anything else I can help you with" as an offer, which it is not).
-    "It will reach you within 3 to 5 business days, and I'll email you the confirmation today.",
+    "It will reach you within 3 to 5 business days. I'll email you the confirmation today.",
     "Alright, that's fair.",
     "So, to sum up, your refund is on its way. Is there anything else I can help you with?",
     "No, that's everything.",
