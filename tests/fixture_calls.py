@@ -8,16 +8,19 @@ the modules that check the call and the ones that check its grade share it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from voicetrainer.audio import Audio
 from voicetrainer.call import CallOptions, run_call
 from voicetrainer.clock import VirtualClock
 from voicetrainer.config import Settings
 from voicetrainer.files import FileSink, FileSource
 from voicetrainer.grading import grade_session
+from voicetrainer.interfaces import Transcript
 from voicetrainer.personas import Persona, find_persona
 from voicetrainer.setup_call import make_customer
 
@@ -59,11 +62,27 @@ class Held:
         return [t for t in self.session["turns"] if t["speaker"] == "agent"]
 
 
+class _RememberingTranscriber:
+    """The real transcriber, asked once per recording: a call heard out replays the turns the
+    same call held normally has already transcribed (Whisper is the suite's slowest part)."""
+
+    def __init__(self, transcriber):
+        self._transcriber, self.model_name = transcriber, transcriber.model_name
+        self._heard: dict[tuple[int, bytes], Transcript] = {}
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        key = (audio.rate, hashlib.sha1(audio.samples.tobytes()).digest())
+        if key not in self._heard:
+            self._heard[key] = self._transcriber.transcribe(audio)
+        return self._heard[key]
+
+
 class HeldCalls:
     """held_calls["billing_dispute_good"], or .heard_out(name) against a patient caller."""
 
     def __init__(self, base: Path, transcriber, synthesizer):
-        self._base, self._transcriber, self._synthesizer = base, transcriber, synthesizer
+        self._base, self._synthesizer = base, synthesizer
+        self._transcriber = _RememberingTranscriber(transcriber)
         self._held: dict[tuple[str, bool], Held] = {}
 
     def __getitem__(self, name: str) -> Held:

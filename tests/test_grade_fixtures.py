@@ -43,7 +43,9 @@ def test_good_call_scores_25_points_above_the_bad_one(persona, held_calls):
 
 
 # What each persona is about: the criterion its good call must win, both calls scored.
-DECIDING_CRITERION = {"angry_refund": "empathy", "abusive_caller": "boundaries", "billing_dispute": "expectations"}
+DECIDING_CRITERION = {"angry_refund": "empathy", "abusive_caller": "boundaries", "billing_dispute": "expectations",
+                      "tech_meltdown": "positive_language", "passive_aggressive": "active_listening",
+                      "confused_demanding": "closing"}
 
 
 @pytest.mark.parametrize("persona", PAIRED)
