@@ -42,53 +42,43 @@ def test_loudness_ignores_pauses_and_follows_gain():
     assert loudness_db(2 * speech, RATE) - loudness_db(speech, RATE) == pytest.approx(6.02, abs=0.05)
 
 
-def test_a_raised_voice_in_a_recording_lowers_calm_tone(tmp_path):
-    def session(name: str, gain_on_turn_4: float):
-        d = text_session(tmp_path / name, GOOD)
-        doc = json.loads((d / "session.json").read_text())
-        for t in doc["turns"]:
-            if t["speaker"] == "agent":
-                clip = read_audio(FIXTURE_CALLS / "angry_refund_good" / f"{t['index'] // 2 + 1:02d}.wav")
-                gain = gain_on_turn_4 if t["index"] == 4 else 1.0
-                write_wav(d / f"agent_{t['index']:02d}.wav", np.clip(clip.samples * gain, -1, 1), clip.rate)
-                t["audio"] = f"agent_{t['index']:02d}.wav"
-        (d / "session.json").write_text(json.dumps(doc))
-        return grade_session(d)
+def graded_with_recordings(directory, change_turn_4=lambda clip: clip.samples) -> dict:
+    """The GOOD text call graded with the recorded fixture turns as the agent's audio;
+    turn 4's recording passed through `change_turn_4` first."""
+    d = text_session(directory, GOOD)
+    doc = json.loads((d / "session.json").read_text())
+    for t in doc["turns"]:
+        if t["speaker"] == "agent":
+            clip = read_audio(FIXTURE_CALLS / "angry_refund_good" / f"{t['index'] // 2 + 1:02d}.wav")
+            samples = change_turn_4(clip) if t["index"] == 4 else clip.samples
+            write_wav(d / f"agent_{t['index']:02d}.wav", samples, clip.rate)
+            t["audio"] = f"agent_{t['index']:02d}.wav"
+    (d / "session.json").write_text(json.dumps(doc))
+    return grade_session(d)
 
-    even, raised = session("even", 1.0), session("raised", 3.0)
+
+def calm_tone(grade: dict) -> dict:
+    return next(c for c in grade["criteria"] if c["id"] == "calm_tone")
+
+
+def test_a_raised_voice_in_a_recording_lowers_calm_tone(tmp_path):
+    even = graded_with_recordings(tmp_path / "even")
+    raised = graded_with_recordings(tmp_path / "raised", lambda clip: np.clip(clip.samples * 3.0, -1, 1))
     assert even["metrics"]["voice_measured"] and even["metrics"]["raised_voice_turns"] == 0
     assert [r["turn"] for r in raised["metrics"]["raised_voice"]] == [4]
     assert raised["metrics"]["raised_voice"][0]["relative_db"] > 6  # the rubric threshold (clipping eats some)
-    calm = {name: next(c for c in g["criteria"] if c["id"] == "calm_tone")
-            for name, g in (("even", even), ("raised", raised))}
-    assert calm["raised"]["score"] < calm["even"]["score"] == 5
-    assert any(e["turn"] == 4 and e["behaviour"] == "raised_voice_turns" for e in calm["raised"]["evidence"])
+    assert calm_tone(raised)["score"] < calm_tone(even)["score"] == 5
+    assert any(e["turn"] == 4 and e["behaviour"] == "raised_voice_turns" for e in calm_tone(raised)["evidence"])
     assert 70 < even["metrics"]["pitch_median_hz"] < 200
 
 
 def test_a_voice_pitched_up_counts_as_raised_though_no_louder(tmp_path):
-    """Turn 4 resampled 6 semitones up (same level): a raised voice by pitch alone."""
+    """Turn 4 played back faster, every frequency 6 semitones up, at the same level."""
     up = 2 ** (6 / 12)
-
-    def session(name: str, shift_turn_4: bool):
-        d = text_session(tmp_path / name, GOOD)
-        doc = json.loads((d / "session.json").read_text())
-        for t in doc["turns"]:
-            if t["speaker"] == "agent":
-                clip = read_audio(FIXTURE_CALLS / "angry_refund_good" / f"{t['index'] // 2 + 1:02d}.wav")
-                samples = clip.samples
-                if shift_turn_4 and t["index"] == 4:  # played back faster: every frequency × 2^(6/12)
-                    samples = clip.resampled(round(clip.rate / up)).samples
-                write_wav(d / f"agent_{t['index']:02d}.wav", samples, clip.rate)
-                t["audio"] = f"agent_{t['index']:02d}.wav"
-        (d / "session.json").write_text(json.dumps(doc))
-        return grade_session(d)
-
-    even, higher = session("even", False), session("higher", True)
+    even = graded_with_recordings(tmp_path / "even")
+    higher = graded_with_recordings(tmp_path / "higher", lambda clip: clip.resampled(round(clip.rate / up)).samples)
     assert even["metrics"]["raised_voice_turns"] == 0
     (raised,) = higher["metrics"]["raised_voice"]
     assert raised["turn"] == 4 and raised["signs"] == ["higher pitch"]
     assert 4 < raised["pitch_relative_st"] < 7 and abs(raised["relative_db"]) < 2
-    calm = {name: next(c for c in g["criteria"] if c["id"] == "calm_tone")
-            for name, g in (("even", even), ("higher", higher))}
-    assert calm["higher"]["score"] < calm["even"]["score"]
+    assert calm_tone(higher)["score"] < calm_tone(even)["score"]
