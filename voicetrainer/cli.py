@@ -99,19 +99,14 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
     from .call import CallOptions, run_call
     from .clock import RealClock, VirtualClock
     from .files import FileSink, FileSource
-    from .setup_call import LLM_DOWN, make_customer, make_synthesizer, make_transcriber, warm_up
+    from .setup_call import load_call_parts
     from .terminal import print_turn
 
     source = FileSource(agent_audio)
     console.print(f"Calling [bold]{the_persona.name}[/] ({the_persona.id}) with the "
                   f"[bold]{which}[/] caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}.")
-    with console.status(f"Loading Whisper {settings.stt_model} and the voice…"):
-        transcriber = make_transcriber(settings)
-        synthesizer = make_synthesizer(settings)
-        customer = make_customer(the_persona, which, settings, seed, prompts_dir)
-        llm_down = warm_up(transcriber, synthesizer, customer, the_persona)
-    if llm_down:
-        print_problem(llm_down, "Warning", "yellow", then=LLM_DOWN)
+    transcriber, synthesizer, customer = load_call_parts(
+        the_persona, which, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model} and the voice…")
     if realtime:  # spoken at real speed: transcribe while the agent is still talking
         from .files import PacedFileSource
         from .incremental_stt import IncrementalTranscriber

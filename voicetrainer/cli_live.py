@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .errors import VoiceTrainerError
-from .terminal import console, print_problem
+from .terminal import console
 
 InputDevice = typer.Option(None, "--input-device", help="Live mode: microphone by index or (part of its) name; see `voicetrainer devices`.")
 OutputDevice = typer.Option(None, "--output-device", help="Live mode: headset/speaker by index or (part of its) name.")
@@ -46,7 +46,7 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
     from .live.headset import HeadsetOptions
     from .live.session import hold_live_call
     from .live.view import LiveView
-    from .setup_call import LLM_DOWN, make_customer, make_synthesizer, make_transcriber, warm_up
+    from .setup_call import load_call_parts
 
     if push_to_talk and not has_terminal():
         raise VoiceTrainerError("Push-to-talk needs a terminal to read the space bar.",
@@ -57,13 +57,8 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
         push_to_talk=push_to_talk, max_duration_s=max_duration,
     )
     console.print(f"Calling [bold]{persona.name}[/] ({persona.id}) live with the [bold]{caller}[/] caller.")
-    with console.status(f"Loading Whisper {settings.stt_model}, the voice detector and the voice…"):
-        transcriber = make_transcriber(settings)
-        synthesizer = make_synthesizer(settings)
-        customer = make_customer(persona, caller, settings, seed, prompts_dir)
-        llm_down = warm_up(transcriber, synthesizer, customer, persona)
-    if llm_down:
-        print_problem(llm_down, "Warning", "yellow", then=LLM_DOWN)
+    transcriber, synthesizer, customer = load_call_parts(
+        persona, caller, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model}, the voice detector and the voice…")
     controls = Controls()
     view = LiveView(persona.name, controls, exam=exam, push_to_talk=push_to_talk, keys=has_terminal(),
                     mood=persona.mood.start)

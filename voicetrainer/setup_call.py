@@ -52,9 +52,6 @@ def make_synthesizer(settings: Settings):
     return make(settings.tts)
 
 
-LLM_DOWN = "The call goes on; until it answers, the customer speaks the persona's authored lines."
-
-
 def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> LLMError | None:
     """Run each model once before the call, so the first turn is as fast as the rest
     (first-call costs: Whisper's kernels and buffers, the TTS voice, the LLM connection).
@@ -75,3 +72,21 @@ def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> L
     except LLMError as exc:
         return exc
     return None
+
+
+def load_call_parts(persona: Persona, caller: str, settings: Settings, seed: int, prompts_dir: Path | None,
+                    loading: str):
+    """Transcriber, synthesizer and customer for a spoken call, loaded under a progress line
+    and run once. An LLM server that does not answer is a warning, not an error: the call
+    can go on with the persona's authored lines."""
+    from .terminal import console, print_problem
+
+    with console.status(loading):
+        transcriber = make_transcriber(settings)
+        synthesizer = make_synthesizer(settings)
+        customer = make_customer(persona, caller, settings, seed, prompts_dir)
+        llm_down = warm_up(transcriber, synthesizer, customer, persona)
+    if llm_down:
+        print_problem(llm_down, "Warning", "yellow",
+                      then="The call goes on; until it answers, the customer speaks the persona's authored lines.")
+    return transcriber, synthesizer, customer
