@@ -250,3 +250,23 @@ def test_the_live_view_and_keys_in_a_terminal(pulse, tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
     assert "voicetrainer live call" in text and "MUTED" in text and "the agent ended the call" in text
     assert json.loads((out / "session.json").read_text())["ended_by"] == "agent_ended"
+
+
+def test_the_repeat_key_replays_the_last_line_and_notes_it(pulse):
+    import threading
+
+    from voicetrainer.audio import read_audio
+    from voicetrainer.live.headset import Headset, HeadsetOptions
+
+    reply = read_audio(FIXTURE_CALLS / CALL / "01.wav", None)  # a recorded line as the customer's
+    with Headset(HeadsetOptions(idle_after_s=2.0)) as headset:
+        headset.play([reply], 1)
+        heard_again = []
+        listener = threading.Thread(target=lambda: heard_again.append(headset.playing.wait(timeout=30)))
+        listener.start()
+        headset.controls.repeat.set()
+        turn = headset.next_turn()  # nobody speaks: the line again, then the idle turn
+        listener.join()
+    assert heard_again == [True] and turn is not None and headset.last_turn_silent
+    (note,) = headset.notes
+    assert note["event"] == "repeated" and note["seconds"] == pytest.approx(reply.duration_s, abs=0.05)

@@ -145,3 +145,33 @@ def test_a_call_into_a_folder_that_holds_one_is_refused_and_the_first_kept(good,
         run_call(persona, FileSource(FIXTURE_CALLS / "angry_refund_bad"), FileSink(out), transcriber, synthesizer,
                  make_customer(persona, "scripted", Settings()), out, VirtualClock(), CallOptions())
     assert (out / "journal.jsonl").read_bytes() == before
+
+
+def test_what_a_source_notes_between_turns_is_journaled(tmp_path, transcriber, synthesizer):
+    """A source's `notes` (the live headset's replayed lines) land in the journal and session."""
+    import shutil
+
+    from voicetrainer.call import CallOptions, run_call
+    from voicetrainer.clock import VirtualClock
+    from voicetrainer.config import Settings
+    from voicetrainer.files import FileSink, FileSource
+    from voicetrainer.personas import find_persona
+    from voicetrainer.setup_call import make_customer
+
+    class NotingSource(FileSource):
+        def __init__(self, directory):
+            super().__init__(directory)
+            self.notes = []
+
+        def next_turn(self):
+            self.notes.append({"event": "repeated", "seconds": 1.5, "message": "the agent replayed a line"})
+            return super().next_turn()
+
+    turns = tmp_path / "turns"
+    turns.mkdir()
+    shutil.copy(FIXTURE_CALLS / "angry_refund_good" / "01.wav", turns / "01.wav")
+    persona, out = find_persona("angry_refund"), tmp_path / "call"
+    session = run_call(persona, NotingSource(turns), FileSink(out), transcriber, synthesizer,
+                       make_customer(persona, "scripted", Settings()), out, VirtualClock(), CallOptions())
+    repeats = [n for n in session["notes"] if n["event"] == "repeated"]
+    assert repeats == [{"event": "repeated", "seconds": 1.5, "message": "the agent replayed a line"}] * 2

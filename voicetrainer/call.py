@@ -75,6 +75,10 @@ def run_call(
         for _ in range(options.max_turns):
             audio = source.next_turn()
             heard_at = time.perf_counter()  # the turn has ended (endpointed) and is ours
+            notes = getattr(source, "notes", [])
+            while notes:
+                note = notes.pop(0)
+                journal.write(note.pop("event"), **note)
             if audio is None:
                 ended_by = getattr(source, "ended_by", None) or (  # a live source: end key or time limit
                     "customer_satisfied" if customer.engine.accepted else "audio_exhausted")

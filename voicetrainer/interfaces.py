@@ -47,6 +47,9 @@ class AudioSource(Protocol):
         it the loop takes the start of the returned audio's trailing silence.
       last_turn_silent: bool — the source's voice detector heard no speech in this turn (the
         agent stayed silent): the loop does not transcribe it and the customer checks in.
+      notes: list[dict] — what happened while waiting for the turn (e.g. the agent replayed
+        the customer's last line), each {"event": name, **fields}; the loop journals and
+        empties it after each turn.
     """
 
     def next_turn(self) -> Audio | None:

@@ -56,12 +56,13 @@ class Headset:
         self.vad = SileroVAD()
         self.playing = threading.Event()  # set while a reply is heard (tests and the view watch it)
         self.listening = threading.Event()  # set while waiting for the agent's turn
-        # What the call loop reads after next_turn() (see CONTRACT.md):
+        # What the call loop reads after next_turn() (see interfaces.AudioSource):
         self.turn_started_at: float | None = None  # perf_counter() of the turn's first sample
         self.last_endpoint_ms: float | None = None  # trailing silence waited before closing the turn
         self.last_speech_end_at: float | None = None  # perf_counter() of the agent's last voiced sample
         self.ended_by: str | None = None  # agent_ended | time_limit, when next_turn() returns None
         self.last_turn_silent = False  # the agent said nothing (an idle turn): nothing to transcribe
+        self.notes: list[dict] = []  # events for the journal, e.g. a replayed line
         # The call's transcriber, fed each turn as it is heard: it decodes during the agent's
         # pauses, and the text it has decoded sets how long a pause ends the turn (hold_ms).
         self.stt = stt
@@ -330,4 +331,6 @@ class Headset:
     def _repeat_last(self) -> None:
         self.controls.repeat.clear()
         if self._last_reply is not None and len(self._last_reply):
+            self.notes.append({"event": "repeated", "seconds": round(len(self._last_reply) / self._out_rate, 2),
+                               "message": "the agent replayed the customer's last line (r key)"})
             self.play([Audio(self._last_reply, self._out_rate)], -1)
