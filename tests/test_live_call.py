@@ -161,8 +161,9 @@ def test_a_device_lost_mid_call_ends_it_with_one_sentence_and_keeps_the_session(
 
 
 def test_push_to_talk_and_a_caller_who_talks_over_the_agent(pulse, transcriber):
-    """Push-to-talk: the turn is exactly what was said between the presses. A persona with
-    talks_over keeps talking for TALK_OVER_S after the agent barges in."""
+    """Push-to-talk: the turn is exactly what was said between the presses, including what
+    was said over the customer. A persona with talks_over keeps talking for TALK_OVER_S
+    after the agent barges in."""
     import threading
 
     from voicetrainer.audio import read_audio
@@ -185,16 +186,20 @@ def test_push_to_talk_and_a_caller_who_talks_over_the_agent(pulse, transcriber):
         reply = read_audio(FIXTURE_CALLS / CALL / "03.wav", None)  # 11 s of speech as the "customer"
         pressed_at = []
 
-        def press_talk_1_s_into_the_reply() -> None:  # counted from the first sound: a loaded machine starts late
+        def barge_in_1_s_into_the_reply() -> None:  # counted from the first sound: a loaded machine starts late
             if headset.playing.wait(timeout=30):
                 time.sleep(1.0)
                 pressed_at.append(time.perf_counter())
                 talk.set()
+                pulse.speak_into_mic(wav).wait(timeout=30)  # over the reply, and on after it stops
+                talk.clear()
 
-        threading.Thread(target=press_talk_1_s_into_the_reply, daemon=True).start()
+        threading.Thread(target=barge_in_1_s_into_the_reply, daemon=True).start()
         playback = headset.play([reply], 1)
         stopped_at = time.perf_counter()
-        talk.clear()
+        after = headset.next_turn()
+    # What the agent said while the caller talked over them opens their next turn.
+    assert transcriber.transcribe(after).text.lower().startswith("thank you for calling")
     assert playback.interrupted_at_s is not None and pressed_at
     # The caller kept talking TALK_OVER_S after the agent cut in, by the clock. How much of
     # the reply that was is what the sound card took: on a loaded machine the stream can

@@ -77,6 +77,7 @@ class Headset:
         self._barge_in_at: float | None = None
         self._interrupted = False
         self._pending = np.zeros(0, dtype=np.float32)
+        self._talked_over: list[np.ndarray] = []  # push-to-talk: what the agent said over a reply
 
     # -- streams ---------------------------------------------------------------------------
 
@@ -199,7 +200,11 @@ class Headset:
 
     def _push_to_talk(self) -> Audio | None:
         """Space starts the turn, space again ends it; the persona's idle time still applies."""
-        talk, collected, waited = self.controls.talk, [], 0.0
+        talk, collected, waited = self.controls.talk, self._talked_over, 0.0
+        self._talked_over = []
+        if collected and self.stt is not None:  # the turn began over the customer's reply
+            self.stt.reset()
+            self.stt.feed(Audio(np.concatenate(collected), STT_RATE))
         for window, _ in self._windows(timeout=DEVICE_TIMEOUT_S / 4):
             if self._over():
                 return None
@@ -318,10 +323,13 @@ class Headset:
     def _agent_talking(self) -> bool:
         """Feed what the microphone heard meanwhile to the turn detector (it becomes the start
         of the agent's next turn) and say whether the agent is talking over the reply."""
+        talk = self.controls.talk
         for window, p in self._drain():
             self._hear(window, p)
+            if self.options.push_to_talk and talk.is_set():
+                self._talked_over.append(window)  # the start of the next push-to-talk turn
         if self.options.push_to_talk:
-            return self.controls.talk.is_set()
+            return talk.is_set()
         return self.detector.in_speech and self.detector.speech_ms >= BARGE_IN_MS
 
     def _check_output(self) -> None:
