@@ -24,6 +24,7 @@ from .errors import VoiceTrainerError  # noqa: E402
 from .terminal import console, err_console, print_problem  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
 from .cli_history import history  # noqa: E402
+from .cli_behaviours import app as behaviours_app  # noqa: E402
 
 app = typer.Typer(
     help="Practise spoken calls with a difficult customer, then get graded.\n\n"
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(personas_app, name="personas")
 register_grading(app)
+app.add_typer(behaviours_app, name="behaviours")
 
 
 @app.command()

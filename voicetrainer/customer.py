@@ -178,8 +178,8 @@ class Customer:
         detections = tuple(detect(agent_text, caller_so_far)) + tuple(Detection(b, "") for b in timing_behaviours)
         behaviours = [d.behaviour for d in detections]
         first = not any(s == "customer" for s, _ in self.history)
-        update = self.engine.react(behaviours)
         facts = asked_facts(self.persona, agent_text, behaviours)
+        update = self.engine.react(behaviours, progress=self._moves_on(behaviours, facts))
         self.revealed.update(f.key for f in facts)
         hiding = any(f.hidden and f.key not in self.revealed for f in self.persona.scenario.facts)
         situation = choose_situation(update, behaviours, facts, first, hiding)
@@ -218,6 +218,12 @@ class Customer:
         for _ in stream:
             pass
         return stream.text
+
+    def _moves_on(self, behaviours: list[str], facts: tuple[Fact, ...]) -> bool:
+        """A question is progress unless all it asks for was already given (asking again stalls)."""
+        if "asks_question" not in behaviours:
+            return False
+        return not facts or any(f.key not in self.revealed for f in facts)
 
     def _repeats_demand(self, situation: str) -> bool:
         """Every N-th pressing reply re-asks the main demand, until the agent has offered a resolution."""
