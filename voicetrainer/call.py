@@ -23,6 +23,7 @@ from .customer import Customer
 from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber, Transcript
 from .journal import Journal, write_session
 from .personas import Persona
+from .record.models import SESSION_SCHEMA_VERSION, detection_records, persona_snapshot
 from .reply_speech import ReplySpeech
 from .tts import style_for
 
@@ -57,7 +58,8 @@ def run_call(
     out.mkdir(parents=True, exist_ok=True)
     journal = Journal(out / "journal.jsonl")
     journal.write(
-        "call_started", persona=persona.id, persona_name=persona.name,
+        "call_started", schema_version=SESSION_SCHEMA_VERSION, persona=persona.id, persona_name=persona.name,
+        **persona_snapshot(persona),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         caller=customer.generator.name, stt_model=transcriber.model_name, tts=synthesizer.name,
         mood_start=persona.mood.start, mode=options.mode, voicetrainer=__version__, **(meta or {}),
@@ -107,12 +109,14 @@ def run_call(
             agent_turn = {
                 "index": index, "speaker": "agent", "text": transcript.text, "start_s": round(start, 3),
                 "end_s": round(end, 3), "mood": mood, "behaviours": [d.behaviour for d in reply.detections],
-                "detections": [{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
+                "detections": detection_records(reply.detections),
                 "moved_by": [list(m) for m in reply.update.moved_by] if reply.update else [],
                 "words": [{"w": w.text, "s": round(start + w.start_s, 3), "e": round(start + w.end_s, 3)}
                           for w in transcript.words],
                 "audio": agent_file, "stt_ms": _ms(stt_s),
             }
+            if reply.update:  # the customer's side of this turn: where the mood was, what the engine decided
+                agent_turn.update(mood_before=reply.update.before, outcome=reply.update.outcome)
             if getattr(transcriber, "last_tail_s", None) is not None:  # incremental: what was left to decode
                 agent_turn["stt_tail_s"] = round(transcriber.last_tail_s, 2)
             if getattr(source, "last_endpoint_ms", None) is not None:
@@ -142,6 +146,8 @@ def run_call(
             }
             if playback.audio.duration_s > 0:
                 customer_turn["audio"] = f"customer_{index:02d}.wav"
+            if getattr(reply, "abusive", None) is not None:  # the persona's line tags, where the caller knows them
+                customer_turn["abusive"] = reply.abusive
             if reply.generator_error:  # the turn says so too: the terminal and the report show it
                 customer_turn["caller_error"] = reply.generator_error
             if playback.interrupted_at_s is not None:

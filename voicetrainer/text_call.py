@@ -18,6 +18,7 @@ from rich.text import Text
 from . import __version__
 from .customer import Customer
 from .journal import Journal, write_session
+from .record.models import SESSION_SCHEMA_VERSION, detection_records, persona_snapshot
 from .terminal import console, mood_bar
 
 WORDS_PER_S = 2.5  # 150 words a minute: a spoken turn's estimated length in a saved text call
@@ -36,7 +37,8 @@ class TextCall:
         self.pending_timing: list[str] = []  # timing behaviours carried to the agent's next turn
         self.ended_by: str | None = None
         self.save = save
-        self.started = {"persona": self.persona.id, "persona_name": self.persona.name,
+        self.started = {"schema_version": SESSION_SCHEMA_VERSION, "persona": self.persona.id,
+                        "persona_name": self.persona.name, **persona_snapshot(self.persona),
                         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         "caller": customer.generator.name, "stt_model": None, "tts": None,
                         "mood_start": self.persona.mood.start, "mode": "text", "voicetrainer": __version__,
@@ -89,8 +91,8 @@ class TextCall:
         self.pending_timing = []
         update = reply.update
         self._record("agent", text, mood=update.after, behaviours=[d.behaviour for d in reply.detections],
-                     detections=[{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
-                     moved_by=[list(m) for m in update.moved_by])
+                     detections=detection_records(reply.detections),
+                     moved_by=[list(m) for m in update.moved_by], mood_before=update.before, outcome=update.outcome)
         if reply.generator_error:  # the LLM failed; the scripted line stood in, as in a spoken call
             console.print(Text(f"          (the LLM caller failed: {reply.generator_error}; an authored line was used)",
                                style="yellow"))
