@@ -168,3 +168,18 @@ def test_the_published_schemas_are_the_generated_ones_and_describe_the_files(tmp
     for kind, name in (("session", "session.json"), ("grade", "grade.json")):
         jsonschema.validate(json.loads((out / name).read_text()), json.loads(json_schema(kind)))
     assert "no schema called 'sessions'" in runner.invoke(app, ["schema", "sessions"]).exception.message
+
+
+def test_a_text_call_saved_or_not_is_recorded_the_same_way(tmp_path):
+    from voicetrainer.callers.scripted import ScriptedGenerator
+    from voicetrainer.customer import Customer
+    from voicetrainer.personas import find_persona
+    from voicetrainer.text_call import run_text_call
+
+    def call(save):
+        return run_text_call(Customer(find_persona("angry_refund"), ScriptedGenerator(0)), SCRIPT + ["/wait 9"], save)
+
+    saved, unsaved = call(tmp_path / "saved"), call(None)
+    assert json.loads((tmp_path / "saved" / "session.json").read_text()) == saved
+    assert {**unsaved, "started_at": None} == {**saved, "started_at": None} and len(saved["turns"]) >= 12
+    assert not any(tmp_path.glob("*/*.tmp"))

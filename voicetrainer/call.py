@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
 from .audio import STT_RATE, Audio, mix_stereo, read_audio, speech_end_s, write_wav
 from .customer import Customer
 from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber, Transcript
-from .journal import Journal, write_session
 from .personas import Persona
-from .record.models import SESSION_SCHEMA_VERSION, detection_records, persona_snapshot
+from .record.models import detection_records
+from .record.recorder import Recorder, call_started
 from .reply_speech import ReplySpeech
 from .tts import style_for
 
@@ -56,18 +54,12 @@ def run_call(
     """Hold one call and return the saved session document."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    journal = Journal(out / "journal.jsonl")
-    journal.write(
-        "call_started", schema_version=SESSION_SCHEMA_VERSION, persona=persona.id, persona_name=persona.name,
-        **persona_snapshot(persona),
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        caller=customer.generator.name, stt_model=transcriber.model_name, tts=synthesizer.name,
-        mood_start=persona.mood.start, mode=options.mode, voicetrainer=__version__, **(meta or {}),
-    )
+    recorder = Recorder(out, call_started(persona, customer.generator.name, transcriber.model_name,
+                                          synthesizer.name, options.mode, **(meta or {})))
     index = 0
 
     def record(turn: dict) -> None:
-        journal.write("turn", **turn)
+        recorder.turn(turn)
         if on_turn:
             on_turn(turn)
 
@@ -80,7 +72,7 @@ def run_call(
             notes = getattr(source, "notes", [])
             while notes:
                 note = notes.pop(0)
-                journal.write(note.pop("event"), **note)
+                recorder.note(note.pop("event"), **note)
             if audio is None:
                 ended_by = getattr(source, "ended_by", None) or (  # a live source: end key or time limit
                     "customer_satisfied" if customer.engine.accepted else "audio_exhausted")
@@ -129,7 +121,7 @@ def run_call(
             finally:
                 speech.cancel()  # a no-op when the reply was played to the end
             if reply.generator_error:
-                journal.write("caller_error", turn=index, error=reply.generator_error,
+                recorder.note("caller_error", turn=index, error=reply.generator_error,
                               message="the LLM caller failed; a scripted line was used instead")
             gap_s = playback.first_sound_at - heard_at
             clock.catch_up(gap_s, since=heard_at)  # a virtual clock moves on by the processing time
@@ -152,7 +144,7 @@ def run_call(
                 customer_turn["caller_error"] = reply.generator_error
             if playback.interrupted_at_s is not None:
                 customer_turn["interrupted_at_s"] = round(playback.interrupted_at_s, 3)
-                journal.write("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],
+                recorder.note("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],
                               message="the agent talked over the customer; the rest of the reply was dropped")
                 timing = ["interrupts"]
             record(customer_turn)
@@ -170,10 +162,7 @@ def run_call(
         ended_by, error = "error", f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        journal.write("call_ended", ended_by=ended_by, duration_s=round(clock.now(), 3),
-                      final_mood=customer.mood, **({"error": error} if error else {}))
-        journal.close()
-        session = write_session(out)
+        session = recorder.finish(ended_by, clock.now(), customer.mood, error)
         write_call_wav(out, session)
     return session
 
