@@ -183,3 +183,8 @@ def test_a_text_call_saved_or_not_is_recorded_the_same_way(tmp_path):
     assert json.loads((tmp_path / "saved" / "session.json").read_text()) == saved
     assert {**unsaved, "started_at": None} == {**saved, "started_at": None} and len(saved["turns"]) >= 12
     assert not any(tmp_path.glob("*/*.tmp"))
+
+
+def test_a_persona_with_a_key_like_word_still_loads_after_the_journal_redacted_it(tmp_path):
+    out = text_call(tmp_path, custom_persona_dir(tmp_path, promise="a refund to card sk-live-12345678 today"))
+    assert read_session(out).cannot_promise == ["a refund to card <redacted> today"]

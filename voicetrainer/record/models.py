@@ -160,7 +160,11 @@ def persona_hash(snapshot: dict) -> str:
 
 def persona_snapshot(persona) -> dict:
     """{persona_snapshot, persona_sha256} for the call_started event of a call with `persona`."""
-    snapshot = persona.model_dump(mode="json")
+    from ..journal import redact
+
+    # Hashed as the journal will hold it: the journal redacts anything key-like, and a hash of
+    # the unredacted text would then never match again.
+    snapshot = redact(persona.model_dump(mode="json"))
     return {"persona_snapshot": snapshot, "persona_sha256": persona_hash(snapshot)}
 
 

@@ -15,6 +15,7 @@ sentence that says why.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def _snapshot(persona_id: str, personas_dir: Path | None) -> tuple[dict | None, 
     from ..personas import DEFAULT_PERSONAS_DIR
 
     path = Path(personas_dir or DEFAULT_PERSONAS_DIR) / f"{persona_id}.yaml"
-    if not persona_id or not path.is_file():
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", persona_id) or not path.is_file():  # an id, never a path
         return None, None
     try:
         return dict(_cached_snapshot(str(path), path.stat().st_mtime_ns)), path
