@@ -188,3 +188,12 @@ def test_a_text_call_saved_or_not_is_recorded_the_same_way(tmp_path):
 def test_a_persona_with_a_key_like_word_still_loads_after_the_journal_redacted_it(tmp_path):
     out = text_call(tmp_path, custom_persona_dir(tmp_path, promise="a refund to card sk-live-12345678 today"))
     assert read_session(out).cannot_promise == ["a refund to card <redacted> today"]
+
+
+def test_an_old_call_that_left_only_its_journal_is_rebuilt_and_upgraded(tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(V1, old)
+    (old / "session.json").unlink()
+    session = read_session(old)
+    assert session.schema_version == 2 and session.cannot_promise == [SHIPPED_PROMISE]
+    assert session.document()["turns"] == read_session(V1).document()["turns"]
