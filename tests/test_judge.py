@@ -135,6 +135,7 @@ def test_a_dead_server_leaves_the_rules_grade_with_a_flag(session_dir):
     assert grade["judge"] == "rules" and "cannot be reached" in grade["flags"][0]
 
 
+@pytest.mark.slow
 def test_grade_command_with_the_llm_judge_and_jobs(tmp_path):
     sessions = [text_session(tmp_path / name, GOOD) for name in ("a", "b")]
     env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent",

@@ -275,6 +275,7 @@ def test_the_tech_caller_only_mentions_his_mobile_line_when_asked_about_it():
     assert replies[2].situation == "answering" and "Vantage mobile" in replies[2].text
 
 
+@pytest.mark.slow
 def test_the_grader_agrees_with_every_caller(tmp_path):
     """Graded by the rules (no audio), each well-handled call scores above its badly handled
     twin, and no good script trips the persona's cannot_promise list."""

@@ -30,6 +30,7 @@ def try_call(*args: str, script: list[str], tmp_path=None) -> tuple[str, dict | 
     return result.stdout, session
 
 
+@pytest.mark.slow
 def test_every_archetype_scaffolds_a_valid_commented_persona_that_holds_a_call(tmp_path):
     assert set(archetype_names()) >= {"angry", "passive_aggressive", "confused_demanding", "abusive", "anxious", "technical"}
     for archetype in archetype_names():

@@ -164,8 +164,14 @@ def personas_try(
     interactive = sys.stdin.isatty()
     if interactive:
         console.print(HELP, style="dim")
+    meta: dict = {"seed": seed}
+    if save:  # a saved call records the rubric it is meant to be graded with
+        from .cli_grade import resolve_rubric
+
+        the_rubric = resolve_rubric(None, prompts)
+        meta["rubric"] = {"name": the_rubric.name, "version": the_rubric.version}
     session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
-                            meta={"seed": seed})
+                            meta=meta)
     console.print()
     print_summary(session, str(save) if save else "not saved (--save FOLDER keeps it)")
 

@@ -60,36 +60,30 @@ def read_events(path: str | Path) -> list[dict]:
 
 
 def rebuild_session(path: str | Path) -> dict:
-    """The session document from a journal, complete or cut short."""
-    events = read_events(path)
-    start = next((e for e in events if e["event"] == "call_started"), {})
-    end = next((e for e in events if e["event"] == "call_ended"), None)
-    session = {k: v for k, v in start.items() if k != "event"}
-    session["turns"] = [{k: v for k, v in e.items() if k != "event"} for e in events if e["event"] == "turn"]
-    session["notes"] = [{k: v for k, v in e.items()} for e in events if e["event"] not in ("call_started", "turn", "call_ended")]
-    session["ended_by"] = end["ended_by"] if end else "error"
-    session["duration_s"] = end.get("duration_s") if end else (session["turns"][-1]["end_s"] if session["turns"] else 0.0)
-    if not end:
-        session["notes"].append({"event": "incomplete", "message": "the call stopped before it ended; rebuilt from the journal"})
-    return session
+    """The session document from a journal, complete or cut short, validated (record/store.py)."""
+    from .record.store import session_from_journal
+
+    return session_from_journal(path).document()
 
 
 def write_session(directory: str | Path) -> dict:
-    directory = Path(directory)
-    session = rebuild_session(directory / "journal.jsonl")
-    tmp = directory / "session.json.tmp"
-    tmp.write_text(json.dumps(session, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(directory / "session.json")
-    return session
+    """session.json from the journal (record/store.py), returned as its document."""
+    from .record.store import write_session as write
+
+    return write(directory).document()
 
 
 def load_session(directory: str | Path) -> dict:
-    """session.json if present, else rebuilt from the journal."""
+    """session.json as it is on disk (raw JSON), else rebuilt from the journal.
+
+    Grading and reports read the typed, upgraded record instead: record.read_session."""
     directory = Path(directory)
     if (directory / "session.json").exists():
         return json.loads((directory / "session.json").read_text(encoding="utf-8"))
     if (directory / "journal.jsonl").exists():
-        return rebuild_session(directory / "journal.jsonl")
+        from .record.store import rebuild
+
+        return rebuild(read_events(directory / "journal.jsonl"))
     from .errors import NotFoundError
 
     raise NotFoundError(f"{directory} is not a saved session (no session.json or journal.jsonl).",
