@@ -141,7 +141,7 @@ def test_try_with_the_llm_caller_and_a_trainers_prompts_folder(tmp_path):
                                 "--llm-model", "test-model", "--prompts", str(prompts), script=GOOD[:2],
                                 tmp_path=tmp_path)
         system = server.requests[0]["messages"][0]["content"]
-    assert system.startswith("You are Dana Whitaker. TRAINER-PROMPT mood 8.25 opening")
+    assert system.startswith("You are Dana Whitaker. TRAINER-PROMPT mood 7.75 opening")  # asking how to help holds the drift
     assert session["caller"] == "llm:test-model" and "I want my refund. Now." in out
 
 

@@ -82,7 +82,8 @@ def test_the_session_holds_the_persona_as_used_and_what_each_turn_did(tmp_path):
     agent = [t for t in session.turns if t.speaker == "agent"]
     policy = next(t for t in agent if t.text == "That's our policy.")
     [d] = policy.detections
-    assert (d.behaviour, d.trigger, d.kind, d.confidence) == ("cites_policy", "That's our policy", "words", 1.0)
+    assert (d.behaviour, d.trigger, d.kind) == ("cites_policy", "That's our policy", "words")
+    assert d.confidence > 0.5 and d.found_by in ("rules", "rules+model")
     assert policy.text[d.start:d.end] == d.trigger and policy.behaviours == ["cites_policy"]
     assert policy.mood_before < policy.mood and ("cites_policy", 1.0) in policy.moved_by and policy.outcome == "continue"
     assert all(t.situation for t in session.turns if t.speaker == "customer")

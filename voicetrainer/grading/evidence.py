@@ -28,6 +28,7 @@ class Evidence:
     behaviour: str
     trigger: str
     quote: str
+    confidence: float = 1.0  # the detector's, as recorded during the call
 
 
 def sentences(text: str) -> list[tuple[int, int, str]]:
@@ -79,8 +80,8 @@ def promise_breaches(text: str, cannot_promise: list[str]) -> list[tuple[Detecti
 
 def recorded(turn: dict) -> list[tuple[Detection, str]]:
     """The turn's detections as the call recorded them, with their kind (words or timing)."""
-    return [(Detection(d["behaviour"], d.get("trigger", ""), d.get("start", -1), d.get("end", -1)),
-             d.get("kind", "words")) for d in turn.get("detections") or []]
+    return [(Detection(d["behaviour"], d.get("trigger", ""), d.get("start", -1), d.get("end", -1),
+                       d.get("confidence", 1.0)), d.get("kind", "words")) for d in turn.get("detections") or []]
 
 
 def turn_evidence(turns: list[dict], cannot_promise: list[str] | None = None) -> list[Evidence]:
@@ -98,7 +99,7 @@ def turn_evidence(turns: list[dict], cannot_promise: list[str] | None = None) ->
         heard = recorded(t)
         words = [d for d, kind in heard if kind == "words"]
         for d in words + broken_promises(text, cannot_promise or []):
-            found.append(Evidence(t["index"], d.behaviour, d.trigger, quote_for(text, d)))
+            found.append(Evidence(t["index"], d.behaviour, d.trigger, quote_for(text, d), d.confidence))
         timed = {d.behaviour for d, kind in heard if kind == "timing"}
         for timing in ("interrupts", "dead_air"):
             if timing in timed:

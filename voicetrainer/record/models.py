@@ -37,7 +37,10 @@ class DetectionRecord(_Record):
                                          "for paraphrase the caller's words the agent repeated.")
     start: int = Field(-1, description="Character span of the trigger in the normalised text; -1 when not placed.")
     end: int = Field(-1)
-    confidence: float = Field(1.0, ge=0, le=1, description="How sure the detector was (rules: 1).")
+    confidence: float = Field(1.0, ge=0, le=1, description="The learned head's probability for this behaviour "
+                                                         "(1 for timing, and for rules when no heads are installed).")
+    found_by: Literal["rules", "model", "rules+model", "timing"] = Field(
+        "rules", description="Which reader heard it: the phrase rules, the learned heads, or both.")
     kind: Literal["words", "timing"] = Field(
         "words", description="words: heard in what the agent said; timing: measured by the call loop "
                              "(talking over the customer, dead air).")
@@ -175,6 +178,7 @@ class Cited(_Record):
     quote: str
     behaviour: str | None = None
     effect: Literal["for", "against"] = "for"
+    confidence: float | None = Field(None, description="The detector's confidence in the behaviour, when it came from words.")
 
 
 class GradedCriterion(_Record):
@@ -223,5 +227,6 @@ def detection_records(detections) -> list[dict]:
     return [{"behaviour": d.behaviour, "trigger": d.trigger, "start": d.start, "end": d.end,
              # the detector's confidence when it has one (rules: 1.0)
              "confidence": float(getattr(d, "confidence", 1.0)),
+             "found_by": "timing" if d.behaviour in timing and not d.trigger else getattr(d, "source", "rules"),
              "kind": "timing" if d.behaviour in timing and not d.trigger else "words"}
             for d in detections]
