@@ -31,9 +31,23 @@ CALLER_SENTENCES = 24  # the caller's most recent sentences compared for a resta
 CONTEXT_FEATURES = ("caller_similarity", "caller_words_restated", "is_question")
 
 
+MIN_UNIT_WORDS = 4  # "Good morning." alone reads like a goodbye: a fragment is read with its neighbour
+
+
 def units(text: str) -> list[str]:
-    """The turn's sentences, and the whole turn when it has more than one."""
-    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]*", text) if s.strip(" .!?,")]
+    """The turn's sentences (short ones joined to the next), and the whole turn when it has more than one."""
+    sentences: list[str] = []
+    carry = ""
+    for s in re.findall(r"[^.!?]+[.!?]*", text):
+        s = f"{carry} {s.strip()}".strip()
+        carry = s if len(s.split()) < MIN_UNIT_WORDS else ""
+        if not carry and s.strip(" .!?,"):
+            sentences.append(s)
+    if carry.strip(" .!?,"):
+        if sentences:
+            sentences[-1] = f"{sentences[-1]} {carry}"
+        else:
+            sentences.append(carry)
     if len(sentences) > MAX_UNITS:  # bounded cost: fold the rest into the last unit
         sentences = sentences[: MAX_UNITS - 1] + [" ".join(sentences[MAX_UNITS - 1:])]
     return sentences + [text.strip()] if len(sentences) > 1 else [text.strip()]
