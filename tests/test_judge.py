@@ -66,9 +66,9 @@ def test_valid_structured_answer(session_dir):
 
 
 def test_invalid_json_is_repaired_once(session_dir):
-    with OpenAIServer(['{"criteria": [ oops', judgement(3)]) as srv:
+    with OpenAIServer(['{"criteria": [ oops', judgement(4)]) as srv:
         grade = grade_session(session_dir, judge=judge_for(srv))
-    assert grade["judge"] == "llm:test-model" and grade["overall"] == 50
+    assert grade["judge"] == "llm:test-model" and grade["overall"] == 75
     assert len(srv.requests) == 2
     repair = srv.requests[1]["messages"]
     assert repair[-2] == {"role": "assistant", "content": '{"criteria": [ oops'}
@@ -119,10 +119,10 @@ def test_a_wrong_applicability_is_repaired(session_dir):
 
 def test_server_without_json_schema_gets_json_mode(tmp_path):
     first, second = text_session(tmp_path / "a", GOOD), text_session(tmp_path / "b", GOOD)
-    with OpenAIServer([judgement(5), judgement(2)], json_schema=False) as srv:
+    with OpenAIServer([judgement(5), judgement(4)], json_schema=False) as srv:
         judge = judge_for(srv)
         graded = [grade_session(first, judge=judge), grade_session(second, judge=judge)]
-    assert [g["overall"] for g in graded] == [100, 25]
+    assert [g["overall"] for g in graded] == [100, 75]
     assert [r["response_format"]["type"] for r in srv.requests] == ["json_schema", "json_object", "json_object"]
 
 

@@ -1,11 +1,43 @@
-"""The one place an OpenAI-compatible client is made (the LLM caller and the LLM judge)."""
+"""The one place an OpenAI-compatible client is made and its replies are bounded.
+
+Whatever the server sends is data from outside: a reply is read within a total deadline (a
+server that drips a byte every few seconds never trips a read timeout, so the reading runs
+in a pump thread and the caller stops waiting at the deadline), within a size limit, and
+checked for shape. Every way it can go wrong ends as one LLMError sentence, with the
+endpoint's URL redacted.
+"""
 
 from __future__ import annotations
 
+import json
+import queue
+import threading
+import time
 from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from .config import LLMSettings
 from .errors import DependencyMissingError, LLMError
+from .redact import redact_url
+
+NOT_OPENAI_HINT = ("check that the base URL is the server's OpenAI-compatible API "
+                   "(it usually ends in /v1, e.g. http://localhost:11434/v1)")
+
+
+class WrongShape(Exception):
+    """A 200 reply that is not a chat completion; `what` says what came instead."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+class TooSlow(Exception):
+    """The total deadline for one reply passed."""
+
+
+class TooLong(Exception):
+    """A non-streamed reply larger than the limit."""
 
 
 def import_openai():
@@ -28,22 +60,181 @@ def make_client(settings: LLMSettings):
 
 
 @contextmanager
-def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = ""):
-    """Turn the client's timeout / connection / HTTP errors into one sentence and a hint.
+def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadline_s: float | None = None):
+    """Turn every failure of a request into one sentence and a hint (an LLMError).
 
     `who` names the speaker ("The LLM server", "The LLM judge"); `way_out` is what the user
     can do instead (e.g. "grade with --judge rules"), added to every hint.
     """
     openai = import_openai()
     also = f", or {way_out}" if way_out else ""
+    where = f"{who} at {redact_url(settings.base_url) or 'api.openai.com'}"
     try:
         yield
+    except TooSlow:
+        raise LLMError(f"{where} did not finish its reply within {deadline_s:g} s.",
+                       hint=f"raise the deadline in the config file's llm section or use a faster model{also}") from None
+    except TooLong as exc:
+        raise LLMError(f"{where} sent a reply longer than {exc.args[0] // 1000} kB.",
+                       hint=f"check the model and the server's log{also}") from None
+    except WrongShape as exc:
+        raise LLMError(f"{where} did not answer like an OpenAI-compatible server: it sent {exc.what}.",
+                       hint=NOT_OPENAI_HINT + also) from None
     except openai.APITimeoutError:
-        raise LLMError(f"{who} at {settings.base_url} timed out.",
-                       hint=f"raise llm.timeout_s or use a smaller model{also}") from None
+        raise LLMError(f"{where} timed out.", hint=f"raise llm.timeout_s or use a smaller model{also}") from None
     except openai.APIConnectionError:
-        raise LLMError(f"{who} at {settings.base_url} cannot be reached.",
+        raise LLMError(f"{where} cannot be reached.",
                        hint=f"start the server or check VOICETRAINER_LLM_BASE_URL{also}") from None
     except openai.APIStatusError as exc:
+        if exc.status_code in (401, 403):
+            raise LLMError(f"{where} refused the API key (HTTP {exc.status_code}).",
+                           hint=f"set VOICETRAINER_LLM_API_KEY (or OPENAI_API_KEY) to a key this server accepts{also}") from None
         raise LLMError(f"{who} answered with an error (HTTP {exc.status_code}).",
                        hint=f"check the model name and the server's log{also}") from None
+    except openai.OpenAIError as exc:  # anything else the client raises (a malformed response…)
+        raise LLMError(f"{where} failed ({type(exc).__name__}).",
+                       hint=f"check the server's log{also}") from None
+
+
+_END = object()
+
+
+def pumped(produce: Callable[[], Iterator], deadline_s: float) -> Iterator:
+    """Items of `produce()`, read in a daemon thread, until the total deadline (then TooSlow).
+
+    The request and all its reading happen in the thread, so nothing blocks the caller past
+    the deadline; the caller stopping (deadline, barge-in, a cut) tells the thread to stop,
+    and it closes the response itself as soon as its current read returns (at most one read
+    timeout later).
+    """
+    items: queue.Queue = queue.Queue(maxsize=16)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        source = None
+        try:
+            source = produce()
+            for item in source:
+                if not put(item):
+                    break
+            else:
+                put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            put(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - the connection is going away anyway
+                    pass
+
+    end_at = time.monotonic() + deadline_s
+    threading.Thread(target=run, name="llm-reply", daemon=True).start()
+    try:
+        while True:
+            remaining = end_at - time.monotonic()
+            if remaining <= 0:
+                raise TooSlow()
+            try:
+                item = items.get(timeout=remaining)
+            except queue.Empty:
+                raise TooSlow() from None
+            if item is _END:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def read_body(produce: Callable[[], Iterator], deadline_s: float, max_bytes: int) -> tuple[str, bytes]:
+    """(content type, body) of a non-streamed reply: `produce` yields the content type, then
+    the body's bytes; read within the deadline, refused past `max_bytes`."""
+    parts = pumped(produce, deadline_s)
+    try:
+        content_type = next(parts, "") or ""
+        body, size = [], 0
+        for chunk in parts:
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLong(max_bytes)
+            body.append(chunk)
+    finally:
+        parts.close()
+    return content_type, b"".join(body)
+
+
+def describe_body(content_type: str, text: str) -> str | None:
+    """What a 200 body is when it is plainly not JSON (a web page, an event stream, text)."""
+    kind = content_type.split(";")[0].strip().lower()
+    head = text.lstrip()[:200].lower()
+    if kind in ("text/html", "application/xhtml+xml") or head.startswith(("<!doctype html", "<html")):
+        return "a web page"
+    if kind == "text/event-stream" or head.startswith(("data:", "event:")):
+        return "a stream of events to a request that asked for one reply"
+    try:
+        json.loads(text)
+    except ValueError:
+        return f"{kind or 'a body'} that is not JSON" if kind else "a body that is not JSON"
+    return None
+
+
+def completion_content(content_type: str, body: bytes) -> str:
+    """The assistant's text from a non-streamed chat completion, or WrongShape."""
+    text = body.decode("utf-8", errors="replace")
+    if (what := describe_body(content_type, text)) is not None:
+        raise WrongShape(what)
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise WrongShape(f"JSON {type(doc).__name__ if doc is not None else 'null'} instead of a chat completion")
+    if "choices" not in doc and isinstance(doc.get("error"), (dict, str)):
+        error = doc["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise WrongShape(f"an error instead of a reply ({str(message)[:120]})")
+    choices = doc.get("choices")
+    if not isinstance(choices, list):
+        raise WrongShape("a completion without choices")
+    if not choices:
+        raise WrongShape("a completion with no choices")
+    message = choices[0].get("message") if isinstance(choices[0], dict) else None
+    if not isinstance(message, dict):
+        raise WrongShape("a choice without a message")
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if message.get("refusal"):
+        raise WrongShape(f"a refusal ({str(message['refusal'])[:120]})")
+    raise WrongShape("a message without text")
+
+
+def chunk_text(chunk) -> str:
+    """The text delta of one streamed chunk ('' for role/usage/finish chunks), or WrongShape.
+
+    The openai client builds chunks without validating them, so a list, null or a choice
+    without a delta arrive here as they were sent.
+    """
+    choices = getattr(chunk, "choices", _END)
+    if choices is _END or not (choices is None or isinstance(choices, list)):
+        raise WrongShape(f"an event that is not a chat-completion chunk ({type(chunk).__name__})")
+    if not choices:
+        return ""
+    delta = getattr(choices[0], "delta", None)
+    content = getattr(delta, "content", None) if delta is not None else None
+    return content if isinstance(content, str) else ""
+
+
+def stream_content_type(stream) -> str:
+    response = getattr(stream, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    return headers.get("content-type", "") or ""

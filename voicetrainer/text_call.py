@@ -97,6 +97,8 @@ class TextCall:
             if self.journal:
                 self.journal.write("caller_error", turn=len(self.turns), error=reply.generator_error,
                                    message="the LLM caller failed; a scripted line was used instead")
+        if reply.cut and self.journal:  # the LLM's reply was longer than allowed: what was kept is whole sentences
+            self.journal.write("reply_cut", turn=len(self.turns), message=reply.cut)
         self._customer_line(reply.text, reply.situation)
         moved = ", ".join(f"{b} {d:+g}" for b, d in update.moved_by) or "nothing moved it"
         console.print(Text("          mood ") + mood_bar(update.after) + Text(f"  {update.band}", style="bold")
