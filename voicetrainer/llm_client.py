@@ -72,7 +72,8 @@ def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadlin
     try:
         yield
     except TooSlow:
-        raise LLMError(f"{where} did not finish its reply within {deadline_s:g} s.",
+        within = f"within {deadline_s:g} s" if deadline_s else "in time"
+        raise LLMError(f"{where} did not finish its reply {within}.",
                        hint=f"raise the deadline in the config file's llm section or use a faster model{also}") from None
     except TooLong as exc:
         raise LLMError(f"{where} sent a reply longer than {exc.args[0] // 1000} kB.",

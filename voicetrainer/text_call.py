@@ -92,7 +92,7 @@ class TextCall:
                      detections=[{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
                      moved_by=[list(m) for m in update.moved_by])
         if reply.generator_error:  # the LLM failed; the scripted line stood in, as in a spoken call
-            console.print(Text(f"          (the LLM caller failed: {reply.generator_error}; an authored line was used)",
+            console.print(Text(f"          (the LLM caller failed: {reply.generator_error.rstrip('.')}; an authored line was used)",
                                style="yellow"))
             if self.journal:
                 self.journal.write("caller_error", turn=len(self.turns), error=reply.generator_error,

@@ -347,7 +347,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         return True
 
-    def _write_chunk(self, data: bytes) -> None:
+    def _write_chunk(self, data: bytes, byte_delay_s: float = 0.0) -> None:
+        if byte_delay_s > 0:  # a slow body: the event arrives one byte at a time
+            for i in range(len(data)):
+                if i:
+                    self._wait(byte_delay_s)
+                self.wfile.write(b"1\r\n%s\r\n" % data[i:i + 1])
+                self.wfile.flush()
+            return
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
@@ -367,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
         def event(choices: list, **extra: Any) -> None:
             payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
                        "model": model, "system_fingerprint": "fp_voicetrainer", "choices": choices, **extra}
-            self._write_chunk(b"data: " + json.dumps(payload).encode("utf-8") + b"\n\n")
+            self._write_chunk(b"data: " + json.dumps(payload).encode("utf-8") + b"\n\n", reply.byte_delay_s)
 
         def choice(delta: dict, finish_reason: str | None = None) -> list:
             return [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
