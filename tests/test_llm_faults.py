@@ -50,12 +50,14 @@ CASES = {
     "403": (ScriptedReply(status=403, content="Forbidden"), "refused the API key (HTTP 403)",
             "refused the API key (HTTP 403)"),
     "huge": (ScriptedReply(content=LONG), None, "sent a reply longer than 256 kB"),
+    # one line that never ends: refused by size, not held in memory until it ends
+    "endless": (ScriptedReply(fault="endless"), "sent a reply longer than 4000 kB", "sent a reply longer than 256 kB"),
     "drip": (ScriptedReply(content="I want my refund. " * 20, tokens_per_s=1.0, byte_delay_s=0.5),
              f"did not finish its reply within {REPLY_DEADLINE_S:g} s", f"within {JUDGE_DEADLINE_S:g} s"),
     "slow_body": (ScriptedReply(content="I want my refund.", byte_delay_s=0.3),
                   f"did not finish its reply within {REPLY_DEADLINE_S:g} s", f"within {JUDGE_DEADLINE_S:g} s"),
 }
-SLOW = {"drip", "slow_body", "huge"}
+SLOW = {"drip", "slow_body", "huge", "endless"}
 assert set(FAULTS) <= set(CASES)
 
 

@@ -219,23 +219,43 @@ def completion_content(content_type: str, body: bytes) -> str:
     raise WrongShape("a message without text")
 
 
-def chunk_text(chunk) -> str:
-    """The text delta of one streamed chunk ('' for role/usage/finish chunks), or WrongShape.
+def sse_events(byte_chunks: Iterator[bytes], max_bytes: int) -> Iterator:
+    """The JSON payload of each `data:` event of a server-sent-event stream, until [DONE].
 
-    The openai client builds chunks without validating them, so a list, null or a choice
-    without a delta arrive here as they were sent.
+    Parsed here rather than by the openai client, whose decoder holds an event in memory
+    until its end arrives: a server sending one endless line would fill the memory. Here
+    the whole stream is refused past `max_bytes` (TooLong).
     """
-    choices = getattr(chunk, "choices", _END)
+    buffer, seen = b"", 0
+    for chunk in byte_chunks:
+        seen += len(chunk)
+        if seen > max_bytes:
+            raise TooLong(max_bytes)
+        buffer += chunk
+        if b"\n" not in chunk:
+            continue  # the line goes on (and is bounded by max_bytes)
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            line = line.rstrip(b"\r")
+            if not line.startswith(b"data:"):
+                continue  # blank lines end events; `event:`, `id:` and `:` comments carry no text
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                return
+            try:
+                yield json.loads(data)
+            except ValueError:
+                raise WrongShape("an event whose data is not JSON") from None
+
+
+def chunk_text(chunk) -> str:
+    """The text delta of one streamed chunk ('' for role/usage/finish chunks), or WrongShape."""
+    choices = chunk.get("choices") if isinstance(chunk, dict) else _END
     if choices is _END or not (choices is None or isinstance(choices, list)):
-        raise WrongShape(f"an event that is not a chat-completion chunk ({type(chunk).__name__})")
-    if not choices:
+        what = "null" if chunk is None else type(chunk).__name__
+        raise WrongShape(f"an event that is not a chat-completion chunk (JSON {what})")
+    if not choices or not isinstance(choices[0], dict):
         return ""
-    delta = getattr(choices[0], "delta", None)
-    content = getattr(delta, "content", None) if delta is not None else None
+    delta = choices[0].get("delta")
+    content = delta.get("content") if isinstance(delta, dict) else None
     return content if isinstance(content, str) else ""
-
-
-def stream_content_type(stream) -> str:
-    response = getattr(stream, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    return headers.get("content-type", "") or ""

@@ -21,11 +21,15 @@ from ..config import LLMSettings
 from ..customer import ReplyContext
 from ..errors import LLMError
 from ..llm_client import (WrongShape, chunk_text, describe_body, import_openai, make_client, plain_llm_errors,
-                          pumped, read_body, stream_content_type)
+                          pumped, read_body, sse_events)
 from ..prompts import prompt_environment
 from ..sentences import SentenceSplitter
 from .sanitize import AGENT_LABEL, sanitize
 
+
+# Raw bytes of one streamed reply: max_reply_chars of text come in a few tens of kB of
+# events; far more is a server that does not stop (the cap keeps memory flat).
+MAX_STREAM_BYTES = 4_000_000
 
 SITUATION_GUIDE = {
     "opening": "Answer the agent's greeting by explaining why you are calling, in your current mood.",
@@ -103,18 +107,16 @@ class LLMGenerator:
         settings, messages = self.settings, self.messages(ctx)
         self.last_cut = None
 
+        create = self._client.chat.completions.with_streaming_response.create
+
         def produce():
-            response = self._client.chat.completions.create(
-                model=settings.model_name, messages=messages, stream=True,
-                temperature=settings.temperature, max_tokens=120,
-            )
-            try:
-                kind = stream_content_type(response).split(";")[0].strip().lower()
+            with create(model=settings.model_name, messages=messages, stream=True,
+                        temperature=settings.temperature, max_tokens=120) as response:
+                kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 if kind and kind != "text/event-stream":
                     raise WrongShape("a web page" if "html" in kind else f"{kind} instead of an event stream")
-                yield from response
-            finally:  # a cancelled reply (barge-in) ends the request now, not when the model finishes
-                response.close()
+                # leaving the with block (barge-in, a cut, the deadline) closes the request
+                yield from sse_events(response.iter_bytes(), MAX_STREAM_BYTES)
 
         room, events = settings.max_reply_chars, 0
         with plain_llm_errors("The LLM server", settings, deadline_s=settings.reply_deadline_s):

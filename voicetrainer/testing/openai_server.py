@@ -64,7 +64,9 @@ FAULTS = {
     "null_message": "a completion whose choice has `message: null` (`delta: null` when streaming)",
     "json_list": "a JSON list instead of an object",
     "null": "the JSON value null",
+    "endless": "8 MB of one line that never ends (one SSE event, or one JSON string)",
 }
+ENDLESS_BYTES = 8_000_000
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n"
 
 
@@ -286,6 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_bytes(200, "text/html; charset=utf-8", HTML_PAGE, reply.byte_delay_s)
         elif fault == "text":
             self._send_bytes(200, "text/plain; charset=utf-8", b"Service is up.\n", reply.byte_delay_s)
+        elif fault == "endless":
+            self._send_bytes(200, "application/json", b'{"choices": "' + b"a" * ENDLESS_BYTES)
         elif fault == "sse":
             chunk = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 0, "model": "m",
                      "choices": [{"index": 0, "delta": {"content": reply.content}, "finish_reason": None}]}
@@ -327,6 +331,17 @@ class _Handler(BaseHTTPRequestHandler):
         """A streamed reply of the wrong shape; False when the fault has no streaming form."""
         if reply.fault in ("html", "text"):  # the server ignores `stream` and sends a page
             self._send_fault(reply, None)
+            return True
+        if reply.fault == "endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._write_chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "')
+            for _ in range(ENDLESS_BYTES // 65536):
+                self._write_chunk(b"a" * 65536)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
             return True
         if reply.fault in (None, "sse"):
             return False
