@@ -214,3 +214,29 @@ def test_a_replys_audio_is_capped():
     total = sum(chunk.duration_s for chunk in speech.chunks())
     speech.cancel()
     assert total == pytest.approx(60.0) and speech.audio_cut and speech.spoken == ["One.", "Two.", "Three."]
+
+
+@pytest.mark.slow
+def test_a_spoken_call_against_a_server_that_never_stops_stays_small(tmp_path):
+    """`call` on recorded turns, each reply 1.2 MB and the judge's too: the replies are cut,
+    the audio stays short, the grade falls back, and the whole process stays far below 1 GB."""
+    out = tmp_path / "call"
+    measure = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
+    env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "PYTHONPATH": str(ROOT)}
+    with OpenAIServer(default=ScriptedReply(content=LONG)) as srv:
+        run = subprocess.run([sys.executable, "-c", measure, sys.executable, "-m", "voicetrainer", "call",
+                              "--persona", "angry_refund", "--agent-audio",
+                              str(ROOT / "tests" / "fixtures" / "calls" / "angry_refund_good"), "--out", str(out),
+                              "--llm-base-url", srv.base_url, "--llm-model", "m"],
+                             cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    peak_mb = int(run.stdout.strip().splitlines()[-1]) / 1024
+    assert peak_mb < 1024, peak_mb
+    session = json.loads((out / "session.json").read_text())
+    customer = [t for t in session["turns"] if t["speaker"] == "customer"]
+    assert customer and all("reply_cut" in t and len(t["text"]) <= 600 for t in customer)
+    assert all(t["end_s"] - t["start_s"] <= 60.5 for t in customer)
+    grade = json.loads((out / "grade.json").read_text())
+    assert grade["judge"] == "rules" and "longer than 256 kB" in grade["flags"][0]
+    assert (out / "report.html").exists() and "Unexpected error" not in run.stdout + run.stderr

@@ -13,6 +13,7 @@ from typing import Iterator, Protocol
 from .behaviours import Detection, detect
 from .errors import LLMError
 from .mood import MoodEngine, MoodUpdate
+from .redact import redact
 from .personas import Band, Fact, Persona
 
 NEGATIVE = {"says_cant", "cites_policy", "blames_others", "dismissive", "rude", "false_promise", "interrupts"}
@@ -105,7 +106,7 @@ class ReplyStream:
                 if customer.fallback is None:
                     raise
                 # one sentence for the journal and the report (an LLMError's own; anything else by name)
-                self.generator_error = exc.message if isinstance(exc, LLMError) else f"{type(exc).__name__}: {exc}"
+                self.generator_error = exc.message if isinstance(exc, LLMError) else redact(f"{type(exc).__name__}: {exc}")
                 if not spoken:  # nothing said yet: say an authored line instead
                     yield from _collect(spoken, customer.fallback.sentences(self._ctx))
         finally:
