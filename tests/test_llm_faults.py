@@ -43,7 +43,7 @@ CASES = {
     "empty_choices": (ScriptedReply(fault="empty_choices"), NOT_OPENAI, "a completion with no choices"),
     "no_choices": (ScriptedReply(fault="no_choices"), NOT_OPENAI, "a completion without choices"),
     "null_message": (ScriptedReply(fault="null_message"), NOT_OPENAI, "a choice without a message"),
-    "json_list": (ScriptedReply(fault="json_list"), NOT_OPENAI, "JSON list instead of a chat completion"),
+    "json_list": (ScriptedReply(fault="json_list"), NOT_OPENAI, "a JSON list instead of a chat completion"),
     "null": (ScriptedReply(fault="null"), NOT_OPENAI, "JSON null instead of a chat completion"),
     "401": (ScriptedReply(status=401, content="Invalid API key"), "refused the API key (HTTP 401)",
             "refused the API key (HTTP 401)"),
@@ -240,3 +240,16 @@ def test_a_spoken_call_against_a_server_that_never_stops_stays_small(tmp_path):
     grade = json.loads((out / "grade.json").read_text())
     assert grade["judge"] == "rules" and "longer than 256 kB" in grade["flags"][0]
     assert (out / "report.html").exists() and "Unexpected error" not in run.stdout + run.stderr
+
+
+def test_a_body_that_stalls_past_the_read_timeout_is_one_sentence(tmp_path):
+    """Mid-body, the HTTP library's own ReadTimeout reaches us unwrapped by the openai client."""
+    with OpenAIServer(default=ScriptedReply(content="I want my refund.", byte_delay_s=1.0)) as srv:
+        settings = settings_for(srv).model_copy(update={"timeout_s": 0.3, "reply_deadline_s": 30.0,
+                                                         "judge_deadline_s": 30.0})
+        customer = Customer(find_persona("angry_refund"), LLMGenerator(settings), fallback=ScriptedGenerator(0))
+        session = run_text_call(customer, AGENT[:1], tmp_path / "call")
+        grade = grade_and_show(tmp_path / "call", load_rubric(), LLMJudge(settings), audio=False, show=False)
+    error = next(n for n in session["notes"] if n["event"] == "caller_error")["error"]
+    assert "stopped sending in the middle of its reply (timed out)." in error and one_sentence(error)
+    assert grade["judge"] == "rules" and "stopped sending in the middle of its reply" in grade["flags"][0]

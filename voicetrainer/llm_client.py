@@ -59,6 +59,27 @@ def make_client(settings: LLMSettings):
     )
 
 
+def transport_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(timeouts, other transport errors) of the HTTP library under the openai client.
+
+    The client wraps these only while sending; reading a streamed body raises them bare
+    (a read timeout mid-reply, a connection dropped mid-body). Which library that is
+    depends on the openai version (httpx, or httpx2 in newer ones), so both are looked up.
+    """
+    import importlib
+
+    timeouts, others = [], []
+    for name in ("httpx2", "httpx"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        timeouts.append(module.TimeoutException)
+        others.append(module.HTTPError)
+        others.append(module.StreamError)
+    return tuple(timeouts), tuple(others)
+
+
 @contextmanager
 def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadline_s: float | None = None):
     """Turn every failure of a request into one sentence and a hint (an LLMError).
@@ -67,6 +88,7 @@ def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadlin
     can do instead (e.g. "grade with --judge rules"), added to every hint.
     """
     openai = import_openai()
+    timeouts, broken = transport_errors()
     also = f", or {way_out}" if way_out else ""
     where = f"{who} at {redact_url(settings.base_url) or 'api.openai.com'}"
     try:
@@ -92,6 +114,11 @@ def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadlin
                            hint=f"set VOICETRAINER_LLM_API_KEY (or OPENAI_API_KEY) to a key this server accepts{also}") from None
         raise LLMError(f"{who} answered with an error (HTTP {exc.status_code}).",
                        hint=f"check the model name and the server's log{also}") from None
+    except timeouts:
+        raise LLMError(f"{where} stopped sending in the middle of its reply (timed out).",
+                       hint=f"raise llm.timeout_s or use a smaller model{also}") from None
+    except broken:
+        raise LLMError(f"{where} broke off its reply.", hint=f"check the server's log{also}") from None
     except openai.OpenAIError as exc:  # anything else the client raises (a malformed response…)
         raise LLMError(f"{where} failed ({type(exc).__name__}).",
                        hint=f"check the server's log{also}") from None
@@ -198,7 +225,7 @@ def completion_content(content_type: str, body: bytes) -> str:
         raise WrongShape(what)
     doc = json.loads(text)
     if not isinstance(doc, dict):
-        raise WrongShape(f"JSON {type(doc).__name__ if doc is not None else 'null'} instead of a chat completion")
+        raise WrongShape(f"{'a JSON ' + type(doc).__name__ if doc is not None else 'JSON null'} instead of a chat completion")
     if "choices" not in doc and isinstance(doc.get("error"), (dict, str)):
         error = doc["error"]
         message = error.get("message") if isinstance(error, dict) else error
