@@ -103,7 +103,8 @@ def run_call(
             reply = customer.reply(transcript.text, timing) if transcript.text else customer.idle_reply()
             timing = []
             mood = customer.mood
-            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood), max_audio_s=options.max_reply_audio_s)
+            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood),
+                                 max_audio_s=options.max_reply_audio_s)
 
             agent_file = f"agent_{index:02d}.wav"
             write_wav(out / agent_file, audio.samples, audio.rate)

@@ -111,7 +111,8 @@ def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadlin
     except openai.APIStatusError as exc:
         if exc.status_code in (401, 403):
             raise LLMError(f"{where} refused the API key (HTTP {exc.status_code}).",
-                           hint=f"set VOICETRAINER_LLM_API_KEY (or OPENAI_API_KEY) to a key this server accepts{also}") from None
+                           hint="set VOICETRAINER_LLM_API_KEY (or OPENAI_API_KEY) to a key this server "
+                                f"accepts{also}") from None
         raise LLMError(f"{who} answered with an error (HTTP {exc.status_code}).",
                        hint=f"check the model name and the server's log{also}") from None
     except timeouts:
@@ -225,7 +226,8 @@ def completion_content(content_type: str, body: bytes) -> str:
         raise WrongShape(what)
     doc = json.loads(text)
     if not isinstance(doc, dict):
-        raise WrongShape(f"{'a JSON ' + type(doc).__name__ if doc is not None else 'JSON null'} instead of a chat completion")
+        what = "JSON null" if doc is None else f"a JSON {type(doc).__name__}"
+        raise WrongShape(f"{what} instead of a chat completion")
     if "choices" not in doc and isinstance(doc.get("error"), (dict, str)):
         error = doc["error"]
         message = error.get("message") if isinstance(error, dict) else error
