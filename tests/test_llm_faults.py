@@ -253,3 +253,16 @@ def test_a_body_that_stalls_past_the_read_timeout_is_one_sentence(tmp_path):
     error = next(n for n in session["notes"] if n["event"] == "caller_error")["error"]
     assert "stopped sending in the middle of its reply (timed out)." in error and one_sentence(error)
     assert grade["judge"] == "rules" and "stopped sending in the middle of its reply" in grade["flags"][0]
+
+
+def test_the_deadline_counts_the_servers_time_not_the_time_spent_speaking():
+    """A reply read slowly (each sentence spoken before the next is wanted) is not cut."""
+    with OpenAIServer(default="One. Two. Three. Four.") as srv:
+        settings = settings_for(srv).model_copy(update={"reply_deadline_s": 1.0})
+        customer = Customer(find_persona("angry_refund"), LLMGenerator(settings), fallback=ScriptedGenerator(0))
+        reply = customer.reply(AGENT[0])
+        heard = []
+        for sentence in reply:
+            heard.append(sentence)
+            time.sleep(0.5)  # as if it were being played
+    assert heard == ["One.", "Two.", "Three.", "Four."] and reply.generator_error is None

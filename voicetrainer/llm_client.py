@@ -129,12 +129,14 @@ _END = object()
 
 
 def pumped(produce: Callable[[], Iterator], deadline_s: float) -> Iterator:
-    """Items of `produce()`, read in a daemon thread, until the total deadline (then TooSlow).
+    """Items of `produce()`, read in a daemon thread, until the deadline (then TooSlow).
 
-    The request and all its reading happen in the thread, so nothing blocks the caller past
-    the deadline; the caller stopping (deadline, barge-in, a cut) tells the thread to stop,
-    and it closes the response itself as soon as its current read returns (at most one read
-    timeout later).
+    The deadline is the total time spent waiting for the server: the request and all its
+    reading happen in the thread, so nothing blocks the caller longer than that. Time the
+    caller spends between items (speaking a sentence before it wants the next) is its own
+    and is not counted, so a long reply played in real time is not cut by it. The caller
+    stopping (deadline, barge-in, a cut) tells the thread to stop, and it closes the
+    response itself as soon as its current read returns (at most one read timeout later).
     """
     items: queue.Queue = queue.Queue(maxsize=16)
     stop = threading.Event()
@@ -167,17 +169,19 @@ def pumped(produce: Callable[[], Iterator], deadline_s: float) -> Iterator:
                 except Exception:  # noqa: BLE001 - the connection is going away anyway
                     pass
 
-    end_at = time.monotonic() + deadline_s
+    waited = 0.0
     threading.Thread(target=run, name="llm-reply", daemon=True).start()
     try:
         while True:
-            remaining = end_at - time.monotonic()
-            if remaining <= 0:
+            if waited >= deadline_s:
                 raise TooSlow()
+            started = time.monotonic()
             try:
-                item = items.get(timeout=remaining)
+                item = items.get(timeout=deadline_s - waited)
             except queue.Empty:
                 raise TooSlow() from None
+            finally:
+                waited += time.monotonic() - started
             if item is _END:
                 return
             if isinstance(item, Exception):
