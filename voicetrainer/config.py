@@ -23,7 +23,7 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(20.0, gt=0, description="Connect and read timeout in seconds (each wait for bytes).")
     # Bounds on what comes back, whatever the server does (a read timeout alone lets a server
     # that drips a token every few seconds hold a turn, or the grade, for ever).
-    reply_deadline_s: float = Field(30.0, gt=0, description="Total time for one customer reply, from request to last word.")
+    reply_deadline_s: float = Field(30.0, gt=0, description="Total time spent waiting for the server during one customer reply.")
     judge_deadline_s: float = Field(180.0, gt=0, description="Total time for one LLM judge request.")
     max_reply_chars: int = Field(600, ge=40, le=20000,
                                  description="Longest customer reply kept; a longer one is cut at a sentence end.")
