@@ -80,8 +80,9 @@ class LLMGenerator:
                 if getattr(exc, "status_code", None) in (401, 403):
                     raise
                 return  # slow, or it does not list models: it is there, the first turn will tell
-            what = describe_body(content_type, body.decode("utf-8", errors="replace"))
-            if what is None and not isinstance(json.loads(body), dict):
+            text = body.decode("utf-8", errors="replace")
+            what = describe_body(content_type, text)
+            if what is None and not isinstance(json.loads(text), dict):
                 what = "JSON that is not an object"
             if what is not None:
                 raise WrongShape(what)
