@@ -45,6 +45,8 @@ CASES = {
     "null_message": (ScriptedReply(fault="null_message"), NOT_OPENAI, "a choice without a message"),
     "json_list": (ScriptedReply(fault="json_list"), NOT_OPENAI, "a JSON list instead of a chat completion"),
     "null": (ScriptedReply(fault="null"), NOT_OPENAI, "JSON null instead of a chat completion"),
+    "error": (ScriptedReply(fault="error"), "answered with an error: model is not loaded.",
+              "answered with an error: model is not loaded"),
     "401": (ScriptedReply(status=401, content="Invalid API key"), "refused the API key (HTTP 401)",
             "refused the API key (HTTP 401)"),
     "403": (ScriptedReply(status=403, content="Forbidden"), "refused the API key (HTTP 403)",

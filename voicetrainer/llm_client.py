@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 from .config import LLMSettings
 from .errors import DependencyMissingError, LLMError
-from .redact import redact_url
+from .redact import redact, redact_url
 
 NOT_OPENAI_HINT = ("check that the base URL is the server's OpenAI-compatible API "
                    "(it usually ends in /v1, e.g. http://localhost:11434/v1)")
@@ -30,6 +30,18 @@ class WrongShape(Exception):
     def __init__(self, what: str):
         super().__init__(what)
         self.what = what
+
+
+class ServerSaid(Exception):
+    """A 200 reply whose body is an error object (`{"error": ...}`), as some servers send mid-stream."""
+
+
+def _error_message(doc) -> str | None:
+    """The message of an `{"error": ...}` body without choices, else None."""
+    if not isinstance(doc, dict) or "choices" in doc or not isinstance(doc.get("error"), (dict, str)):
+        return None
+    error = doc["error"]
+    return str(error.get("message") if isinstance(error, dict) else error)[:160]
 
 
 class TooSlow(Exception):
@@ -100,6 +112,10 @@ def plain_llm_errors(who: str, settings: LLMSettings, way_out: str = "", deadlin
     except TooLong as exc:
         raise LLMError(f"{where} sent a reply longer than {exc.args[0] // 1000} kB.",
                        hint=f"check the model and the server's log{also}") from None
+    except ServerSaid as exc:
+        said = redact(str(exc)).rstrip(".")
+        raise LLMError(f"{where} answered with an error: {said}.",
+                       hint=f"check the model name and the server's log{also}") from None
     except WrongShape as exc:
         raise LLMError(f"{where} did not answer like an OpenAI-compatible server: it sent {exc.what}.",
                        hint=NOT_OPENAI_HINT + also) from None
@@ -232,10 +248,8 @@ def completion_content(content_type: str, body: bytes) -> str:
     if not isinstance(doc, dict):
         what = "JSON null" if doc is None else f"a JSON {type(doc).__name__}"
         raise WrongShape(f"{what} instead of a chat completion")
-    if "choices" not in doc and isinstance(doc.get("error"), (dict, str)):
-        error = doc["error"]
-        message = error.get("message") if isinstance(error, dict) else error
-        raise WrongShape(f"an error instead of a reply ({str(message)[:120]})")
+    if (said := _error_message(doc)) is not None:
+        raise ServerSaid(said)
     choices = doc.get("choices")
     if not isinstance(choices, list):
         raise WrongShape("a completion without choices")
@@ -283,6 +297,8 @@ def sse_events(byte_chunks: Iterator[bytes], max_bytes: int) -> Iterator:
 
 def chunk_text(chunk) -> str:
     """The text delta of one streamed chunk ('' for role/usage/finish chunks), or WrongShape."""
+    if (said := _error_message(chunk)) is not None:
+        raise ServerSaid(said)
     choices = chunk.get("choices") if isinstance(chunk, dict) else _END
     if choices is _END or not (choices is None or isinstance(choices, list)):
         what = "null" if chunk is None else type(chunk).__name__

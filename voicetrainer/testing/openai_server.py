@@ -64,6 +64,7 @@ FAULTS = {
     "null_message": "a completion whose choice has `message: null` (`delta: null` when streaming)",
     "json_list": "a JSON list instead of an object",
     "null": "the JSON value null",
+    "error": "an error object (`{\"error\": {...}}`) with status 200, as some servers send mid-stream",
     "endless": "8 MB of one line that never ends (one SSE event, or one JSON string)",
 }
 ENDLESS_BYTES = 8_000_000
@@ -306,6 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
                     good["choices"] = [{"index": 0, "message": None, "finish_reason": "stop"}]
             elif fault == "json_list":
                 good = [{"content": reply.content}]
+            elif fault == "error":
+                good = {"error": {"message": "model is not loaded", "type": "server_error"}}
             elif fault == "null":
                 good = None
             data = json.dumps(good).encode("utf-8")
@@ -354,7 +357,8 @@ class _Handler(BaseHTTPRequestHandler):
         base = {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model}
         events = {"empty_choices": {**base, "choices": []}, "no_choices": base,
                   "null_message": {**base, "choices": [{"index": 0, "delta": None, "finish_reason": None}]},
-                  "json_list": [{"content": reply.content}], "null": None}[reply.fault]
+                  "json_list": [{"content": reply.content}], "null": None,
+                  "error": {"error": {"message": "model is not loaded", "type": "server_error"}}}[reply.fault]
         for _ in range(3):
             self._write_chunk(b"data: " + json.dumps(events).encode("utf-8") + b"\n\n")
         self._write_chunk(b"data: [DONE]\n\n")
