@@ -32,6 +32,9 @@ class CallOptions:
     max_turns: int = 40  # agent turns
     max_duration_s: float | None = None
     mode: str = "offline"
+    # The longest customer reply spoken, whatever the generator produced (an LLM that ignores
+    # its token limit must not fill the disk and the memory with one reply's audio).
+    max_reply_audio_s: float = 60.0
 
 
 def _ms(seconds: float) -> int:
@@ -94,7 +97,8 @@ def run_call(
             reply = customer.reply(transcript.text, timing) if transcript.text else customer.idle_reply()
             timing = []
             mood = customer.mood
-            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood))
+            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood),
+                                 max_audio_s=options.max_reply_audio_s)
 
             agent_file = f"agent_{index:02d}.wav"
             write_wav(out / agent_file, audio.samples, audio.rate)
@@ -142,6 +146,10 @@ def run_call(
                 customer_turn["abusive"] = reply.abusive
             if reply.generator_error:  # the turn says so too: the terminal and the report show it
                 customer_turn["caller_error"] = reply.generator_error
+            cut = reply.cut or (f"the reply's audio was cut at {options.max_reply_audio_s:g} s" if speech.audio_cut else None)
+            if cut:
+                customer_turn["reply_cut"] = cut
+                recorder.note("reply_cut", turn=index, message=cut)
             if playback.interrupted_at_s is not None:
                 customer_turn["interrupted_at_s"] = round(playback.interrupted_at_s, 3)
                 recorder.note("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],

@@ -151,14 +151,17 @@ def personas_try(
     Ctrl-D stops. The call ends when the customer hangs up or is satisfied, or you close it.
     """
     from .personas import find_persona
-    from .setup_call import choose_caller, make_customer
-    from .terminal import print_summary
+    from .setup_call import choose_caller, make_customer, warm_up_caller
+    from .terminal import print_problem, print_summary
     from .text_call import HELP, run_text_call
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
     persona = find_persona(name, personas_dir(personas))
     which = choose_caller(caller, settings)
     customer = make_customer(persona, which, settings, seed, prompts)
+    if llm_down := warm_up_caller(customer):  # said before the first line, as in a spoken call
+        print_problem(llm_down, "Warning", "yellow",
+                      then="The call goes on; until it answers, the customer speaks the persona's authored lines.")
     console.print(f"Text call with [bold]{persona.name}[/] ({persona.id}), {customer.generator.name} caller. "
                   f"Mood starts at {persona.mood.start:g}.")
     interactive = sys.stdin.isatty()

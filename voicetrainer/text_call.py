@@ -82,10 +82,12 @@ class TextCall:
                      detections=detection_records(reply.detections),
                      moved_by=[list(m) for m in update.moved_by], mood_before=update.before, outcome=update.outcome)
         if reply.generator_error:  # the LLM failed; the scripted line stood in, as in a spoken call
-            console.print(Text(f"          (the LLM caller failed: {reply.generator_error}; an authored line was used)",
+            console.print(Text(f"          (the LLM caller failed: {reply.generator_error.rstrip('.')}; an authored line was used)",
                                style="yellow"))
             self.recorder.note("caller_error", turn=len(self.turns), error=reply.generator_error,
                                message="the LLM caller failed; a scripted line was used instead")
+        if reply.cut:  # the LLM's reply was longer than allowed: what was kept is whole sentences
+            self.recorder.note("reply_cut", turn=len(self.turns), message=reply.cut)
         self._customer_line(reply.text, reply.situation)
         moved = ", ".join(f"{b} {d:+g}" for b, d in update.moved_by) or "nothing moved it"
         console.print(Text("          mood ") + mood_bar(update.after) + Text(f"  {update.band}", style="bold")

@@ -74,7 +74,9 @@ def grade(session: Session, rubric: Rubric, judge: Judge | None = None, audio_di
             criteria, flags = judge.judge(doc, rubric, evidence, metrics, criteria)
             judge_name = judge.name
         except LLMError as exc:  # the rules' scorecard stands, and says why
-            flags = [f"The LLM judge failed ({exc.message}); this grade is by the rules."]
+            flags = [f"{exc.message.rstrip('.')}; this grade is by the rules."]
+        except Exception as exc:  # noqa: BLE001 - a judge's bug must not cost the rules' grade
+            flags = [f"The LLM judge failed unexpectedly ({type(exc).__name__}); this grade is by the rules."]
     ended_by = doc.get("ended_by", "unknown")
     mood = metrics["customer_mood"]
     result = {

@@ -84,6 +84,7 @@ class Turn(_Record):
     response_ms: int | None = None
     voice_to_voice_ms: int | None = None
     caller_error: str | None = None
+    reply_cut: str | None = Field(None, description="Why the customer's reply was cut short (too long a reply from the LLM, or its audio).")
     interrupted_at_s: float | None = None
 
     @model_validator(mode="after")
