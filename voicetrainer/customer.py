@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-from .behaviours import Detection, detect
+from .behaviours import Detection, content_words, detect
 from .errors import LLMError
 from .mood import MoodEngine, MoodUpdate
 from .redact import redact
@@ -184,7 +184,7 @@ class Customer:
         behaviours = [d.behaviour for d in detections]
         first = not any(s == "customer" for s, _ in self.history)
         facts = asked_facts(self.persona, agent_text, behaviours)
-        update = self.engine.react(behaviours, progress=self._moves_on(behaviours, facts))
+        update = self.engine.react(behaviours, progress=self._moves_on(behaviours, agent_text))
         self.revealed.update(f.key for f in facts)
         hiding = any(f.hidden and f.key not in self.revealed for f in self.persona.scenario.facts)
         situation = choose_situation(update, behaviours, facts, first, hiding)
@@ -224,11 +224,15 @@ class Customer:
             pass
         return stream.text
 
-    def _moves_on(self, behaviours: list[str], facts: tuple[Fact, ...]) -> bool:
-        """A question is progress unless all it asks for was already given (asking again stalls)."""
+    def _moves_on(self, behaviours: list[str], agent_text: str) -> bool:
+        """A question moves the call on unless it repeats one the agent already asked
+        (asking again is stalling). Fact trigger words are too coarse to judge that:
+        "what time do you need it by?" is not "since what time has it been down?"."""
         if "asks_question" not in behaviours:
             return False
-        return not facts or any(f.key not in self.revealed for f in facts)
+        asked = set(content_words(agent_text))
+        return not asked or not any(asked <= set(content_words(text)) for speaker, text in self.history
+                                    if speaker == "agent")
 
     def _repeats_demand(self, situation: str) -> bool:
         """Every N-th pressing reply re-asks the main demand, until the agent has offered a resolution."""
