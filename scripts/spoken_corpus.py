@@ -5,7 +5,8 @@ Every third `dev` line of the written training files is spoken by one of several
 (espeak-ng accents through pyttsx3, and the Piper voice when installed), transcribed by the
 bundled tiny.en, and written with the written line's labels to
 tests/fixtures/behaviours/train/spoken.jsonl. A transcript identical to its line (after
-case and punctuation) teaches nothing new and is skipped. Deterministic: the same lines,
+case and punctuation) teaches nothing new and is skipped; one that lost more than MAX_WER of
+its words may no longer mean what its label says, and is skipped too. Deterministic: the same lines,
 voices and models give the same file.
 
     .venv/bin/python scripts/spoken_corpus.py [--every 3]
@@ -31,11 +32,18 @@ from voicetrainer.interfaces import VoiceStyle  # noqa: E402
 
 TRAIN = ROOT / "tests" / "fixtures" / "behaviours" / "train"
 OUT = TRAIN / "spoken.jsonl"
+MAX_WER = 0.3
 ESPEAK_VOICES = ("en-us", "en-gb-scotland", "en-029", "en-gb-x-gbcwmd", "en-us-nyc", "en-gb-x-rp")
 
 
 def plain(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def word_error_rate(reference: str, heard: str) -> float:
+    import jiwer  # the test extra's WER; case and punctuation removed first
+
+    return jiwer.wer(plain(reference) or "-", plain(heard) or "-")
 
 
 def main() -> None:
@@ -62,12 +70,12 @@ def main() -> None:
         name, synth, voice = voices[i % len(voices)]
         audio = synth.synthesize(x.text, VoiceStyle(voice=voice, rate_wpm=170 + 10 * (i % 4), volume=0.9, pitch=50))
         heard = stt.transcribe(audio.resampled(16000)).text.strip()
-        if not heard or plain(heard) == plain(x.text) or plain(heard) in seen:
+        if not heard or plain(heard) == plain(x.text) or plain(heard) in seen or word_error_rate(x.text, heard) > MAX_WER:
             continue
         seen.add(plain(heard))
         rows.append({"text": heard, "previous": x.previous, "behaviours": sorted(x.behaviours), "split": "dev",
                      "source": f"training: spoken by {name}, transcribed by tiny.en", "style": "asr",
-                     "persona": x.persona})
+                     "persona": x.persona, "note": f"spoken from: {x.text}"})
         if i % 50 == 0:
             print(f"{i}/{len(picked)} {name}: {heard[:70]}", flush=True)
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

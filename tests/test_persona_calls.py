@@ -167,7 +167,7 @@ def test_every_fact_is_given_when_the_agent_asks_for_it(persona_id):
         for words in fact.asked_by:
             customer = Customer(persona, ScriptedGenerator(0))
             customer.respond(SCRIPTS[persona_id]["good"][0])
-            reply = customer.respond(f"I'll take care of this for you. Could you tell me the {words}, please?")
+            reply = customer.respond(f"I'll take care of this for you. Could you tell me about the {words}, please?")
             assert reply.situation == "answering", (fact.key, words)
             assert fact.say in reply.text, (fact.key, words)
             assert "{" not in reply.text
