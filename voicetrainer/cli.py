@@ -96,6 +96,8 @@ def call(
 def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,
                   max_duration, end_silence_ms) -> dict:
     """The call from recorded agent turns (FileSource), replies written to files."""
+    from rich.text import Text
+
     from .call import CallOptions, run_call
     from .clock import RealClock, VirtualClock
     from .files import FileSink, FileSource
@@ -103,8 +105,8 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
     from .terminal import print_turn
 
     source = FileSource(agent_audio)
-    console.print(f"Calling [bold]{the_persona.name}[/] ({the_persona.id}) with the "
-                  f"[bold]{which}[/] caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}.")
+    console.print(Text.assemble("Calling ", (the_persona.name, "bold"), f" ({the_persona.id}) with the ", (which, "bold"),
+                                f" caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}."))
     transcriber, synthesizer, customer = load_call_parts(
         the_persona, which, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model} and the voice…")
     if realtime:  # spoken at real speed: transcribe while the agent is still talking
@@ -143,6 +145,6 @@ def main() -> None:
     except Exception as exc:  # a bug, not bad input: one line, the traceback only on request
         if os.environ.get("VOICETRAINER_DEBUG"):
             raise
-        err_console.print(f"[red]Unexpected error:[/] {type(exc).__name__}: {exc}")
-        err_console.print("[dim]Hint: run again with VOICETRAINER_DEBUG=1 to see where it happened, and report it.[/]")
+        err_console.print(f"Unexpected error: {type(exc).__name__}: {exc}", style="red")
+        err_console.print("Hint: run again with VOICETRAINER_DEBUG=1 to see where it happened, and report it.", style="dim")
         sys.exit(2)

@@ -99,6 +99,7 @@ def grade(
 def print_many(sessions: list[Path], results: dict) -> None:
     """One row per session: overall, outcome and each criterion's score (- when not applicable)."""
     from rich.table import Table
+    from rich.text import Text
 
     first = next((r for r in results.values() if isinstance(r, dict)), None)
     ids = [c["id"] for c in first["criteria"]] if first else []
@@ -107,7 +108,7 @@ def print_many(sessions: list[Path], results: dict) -> None:
     for path in sessions:
         r = results[path]
         if isinstance(r, Exception):
-            table.add_row(path.name, "[red]error[/]", r.message)
+            table.add_row(path.name, Text("error", style="red"), r.message)
             continue
         scores = {c["id"]: c["score"] for c in r["criteria"]}
         table.add_row(path.name, str(r["overall"]), r["outcome"],

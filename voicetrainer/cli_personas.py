@@ -56,8 +56,8 @@ def personas_list(personas: Optional[Path] = PersonasDir) -> None:
         table.add_row(p.id, p.name, p.archetype, "★" * p.difficulty, p.summary)
     console.print(table)
     for exc in problems:
-        err_console.print(f"[yellow]skipped[/] {exc.file}: {len(exc.problems)} problem(s); "
-                          f"`voicetrainer personas validate {exc.file}` lists them")
+        err_console.print(Text("skipped", style="yellow") + Text(f" {exc.file}: {len(exc.problems)} problem(s); "
+                          f"`voicetrainer personas validate {exc.file}` lists them"))
 
 
 @app.command("validate")
@@ -127,7 +127,7 @@ def personas_new(
     from .scaffold import write_new_persona
 
     path = write_new_persona(name, archetype, personas_dir(personas), customer_name, force)
-    console.print(f"Wrote [bold]{path}[/]. Edit it, then:")
+    console.print(Text.assemble("Wrote ", (str(path), "bold"), ". Edit it, then:"))
     folder = f" --personas {personas}" if personas else ""
     for step in (f"validate {path}", f"show {name}{folder}", f"try {name}{folder}"):
         console.print(f"  voicetrainer personas {step}", markup=False)
@@ -159,8 +159,8 @@ def personas_try(
     persona = find_persona(name, personas_dir(personas))
     which = choose_caller(caller, settings)
     customer = make_customer(persona, which, settings, seed, prompts)
-    console.print(f"Text call with [bold]{persona.name}[/] ({persona.id}), {customer.generator.name} caller. "
-                  f"Mood starts at {persona.mood.start:g}.")
+    console.print(Text.assemble("Text call with ", (persona.name, "bold"), f" ({persona.id}), {customer.generator.name} caller. "
+                                f"Mood starts at {persona.mood.start:g}."))
     interactive = sys.stdin.isatty()
     if interactive:
         console.print(HELP, style="dim")
@@ -173,6 +173,6 @@ def personas_try(
 def _typed_lines():
     while True:
         try:
-            yield console.input("[bold cyan]Agent>[/]    ")
+            yield console.input(Text("Agent>", style="bold cyan") + Text("    "))
         except EOFError:
             return

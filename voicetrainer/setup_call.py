@@ -79,9 +79,11 @@ def load_call_parts(persona: Persona, caller: str, settings: Settings, seed: int
     """Transcriber, synthesizer and customer for a spoken call, loaded under a progress line
     and run once. An LLM server that does not answer is a warning, not an error: the call
     can go on with the persona's authored lines."""
+    from rich.text import Text
+
     from .terminal import console, print_problem
 
-    with console.status(loading):
+    with console.status(Text(loading)):  # a Spinner parses str as markup whatever the console says
         transcriber = make_transcriber(settings)
         synthesizer = make_synthesizer(settings)
         customer = make_customer(persona, caller, settings, seed, prompts_dir)
