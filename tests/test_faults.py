@@ -180,3 +180,159 @@ def test_markup_in_a_persona_name_is_shown_as_written(tmp_path):
     out = assert_clean(run("personas", "try", path, "--save", save, stdin="Hello [/] [bold]there.\n/quit\n"),
                        "Hello [/] [bold]there.", str(save), code=0)
     assert "[bold]" in out
+
+
+# -- broken sessions and journals: one sentence naming the file ---------------------------------
+
+def _good_session(folder: Path) -> Path:
+    from .grading_helpers import text_session
+
+    return text_session(folder, ["Hello, thanks for calling, how can I help?", "My refund never came.",
+                                 "I'm sorry about that, I'll check it now and call you back by Friday.", "Fine."])
+
+
+BROKEN_SESSIONS = {
+    "binary": (b"\x00\xff\xfe\x89PNG\r\n\x1a\n" * 20, "session.json is not text"),
+    "not_json": (b'{"persona": "angry_refund", "turns": [', "session.json is not valid JSON (line 1, column 39)"),
+    "a_list": (b'["not", "a", "call"]', "session.json does not hold a call"),
+    "turns_not_a_list": (b'{"turns": "hello"}', "session.json does not hold a call (turns:"),
+    "turn_not_an_object": (b'{"turns": [5]}', "session.json does not hold a call (turns.0:"),
+    "text_a_number": (b'{"turns": [{"index": 0, "speaker": "agent", "text": 5, "start_s": 0, "end_s": 1}]}',
+                      "(turns.0.text:"),
+    "time_as_text": (b'{"turns": [{"index": 0, "speaker": "agent", "text": "hi", "start_s": "soon", "end_s": 1}]}',
+                     "(turns.0.start_s:"),
+    "mood_as_text": (b'{"turns": [{"index": 0, "speaker": "agent", "text": "hi", "mood": "cross"}]}',
+                     "(turns.0.mood:"),
+    "words_wrong": (b'{"turns": [{"index": 0, "speaker": "agent", "text": "hi", "words": [{"w": 1}]}]}',
+                    "(turns.0.words.0"),
+    "speaker_unknown": (b'{"turns": [{"index": 0, "speaker": "robot", "text": "hi"}]}', "(turns.0.speaker:"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_SESSIONS, ids=str)
+def test_broken_session_json_is_one_sentence_naming_the_file(tmp_path, case):
+    raw, expected = BROKEN_SESSIONS[case]
+    folder = tmp_path / "call"
+    folder.mkdir()
+    (folder / "session.json").write_bytes(raw)
+    out = assert_clean(run("grade", folder), f"{folder / 'session.json'}", expected)
+    assert not (folder / "grade.json").exists()
+    assert out.count("Error:") == 1
+
+
+def test_journal_of_binary_junk_without_session_is_named(tmp_path):
+    folder = tmp_path / "call"
+    folder.mkdir()
+    (folder / "journal.jsonl").write_bytes(os.urandom(4096).replace(b"\n", b" "))
+    assert_clean(run("grade", folder), f"{folder / 'journal.jsonl'} does not hold a call")
+    assert_clean(run("history", folder), "journal.jsonl does not hold a call", code=0)
+
+
+def test_junk_between_journal_events_loses_no_finished_turn(tmp_path):
+    folder = _good_session(tmp_path / "call")
+    session = json.loads((folder / "session.json").read_text())
+    (folder / "session.json").unlink()
+    events = [{"event": "call_started", "persona": "angry_refund", "mood_start": 8.0}]
+    events += [{"event": "turn", **t} for t in session["turns"]]
+    lines = [json.dumps(e).encode() for e in events]
+    lines.insert(2, b"\xff\xfe\x00 binary junk")
+    lines.insert(4, b"[1, 2, 3]")  # JSON, but not an event
+    (folder / "journal.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    assert_clean(run("grade", folder, "--no-report"), "Overall", code=0)
+    assert len(json.loads((folder / "grade.json").read_text())["criteria"]) > 0
+
+
+def test_grade_batch_grades_every_folder_it_can_and_names_the_rest(tmp_path):
+    first, last = _good_session(tmp_path / "first"), _good_session(tmp_path / "last")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "session.json").write_bytes(b"\x00\xff" * 100)
+    listy = tmp_path / "listy"
+    listy.mkdir()
+    (listy / "session.json").write_text("[1, 2]")
+    missing = tmp_path / "missing"
+    result = run("grade", first, broken, missing, listy, last, "--no-report")
+    out = assert_clean(result, str(broken), str(missing), str(listy), "3 of 5 sessions could not be graded")
+    assert (first / "grade.json").exists() and (last / "grade.json").exists()
+    assert not (broken / "grade.json").exists()
+    assert "is not a folder" in out and "is not text" in out and "does not hold a call" in out
+
+
+# -- history: a call still running is not "an error" --------------------------------------------
+
+def test_history_shows_a_running_call_as_in_progress(tmp_path):
+    from voicetrainer.journal import Journal
+
+    folder = tmp_path / "sessions" / "2026-12-01_120000_angry_refund"
+    journal = Journal(folder / "journal.jsonl")  # held open, as by a call still running
+    try:
+        journal.write("call_started", persona="angry_refund", persona_name="Dana Whitaker",
+                      started_at="2026-12-01T12:00:00+00:00", mood_start=8.0)
+        journal.write("turn", index=0, speaker="agent", text="Hello, how can I help?", start_s=0.0, end_s=2.0,
+                      mood=8.0)
+        out = assert_clean(run("history", tmp_path / "sessions"), "still in progress", code=0)
+        assert "an error stopped the call" not in out
+    finally:
+        journal.close()
+    # The call's process is gone and it never ended: that is not "in progress" any more.
+    out = assert_clean(run("history", tmp_path / "sessions"), "an error stopped the call", code=0)
+    assert "still in progress" not in out
+
+
+# -- a full disk and SIGTERM stop a call cleanly -------------------------------------------------
+
+FIXTURE_CALL = ROOT / "tests" / "fixtures" / "calls" / "angry_refund_good"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MB filesystem (tmpfs): room for a turn or two of a call, then ENOSPC."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_call_with_one_sentence_and_keeps_every_finished_turn(small_disk):
+    from voicetrainer.audio import read_audio
+    from voicetrainer.journal import load_session
+
+    out = small_disk / "call"
+    result = run("call", "--persona", "angry_refund", "--caller", "scripted", "--agent-audio", FIXTURE_CALL,
+                 "--out", out, "--no-grade", timeout=180)
+    err = assert_clean(result, "could not be written: the disk is full.")
+    assert err.count("the disk is full") == 1 and "OSError" not in err
+    assert not list(out.glob("*.tmp")), list(out.iterdir())
+    session = load_session(out)  # session.json, or rebuilt from the journal when even that did not fit
+    assert session["turns"] and session["turns"][0]["text"].startswith("Thank you for calling")
+    for turn in session["turns"]:
+        if turn.get("audio"):
+            assert read_audio(out / turn["audio"]).duration_s > 0.5
+
+
+@pytest.mark.slow
+def test_sigterm_saves_the_session_like_ctrl_c(tmp_path):
+    import signal
+
+    out = tmp_path / "call"
+    proc = subprocess.Popen([sys.executable, "-m", "voicetrainer", "call", "--persona", "angry_refund", "--caller",
+                             "scripted", "--agent-audio", str(FIXTURE_CALL), "--out", str(out), "--realtime",
+                             "--no-grade"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = out / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count('"event": "turn"') >= 3:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert "Traceback" not in stderr and "Unexpected error" not in stderr, stderr
+    assert proc.returncode == 143, stderr
+    assert "Stopped by SIGTERM" in stderr
+    session = json.loads((out / "session.json").read_text())
+    assert session["ended_by"] == "terminated" and len(session["turns"]) >= 3
+    assert (out / "call.wav").exists() and not list(out.glob("*.tmp"))

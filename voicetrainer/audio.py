@@ -6,6 +6,7 @@ sample rate; this module is the only place that knows about files and formats.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +54,24 @@ def read_audio(path: str | Path, rate: int | None = STT_RATE) -> Audio:
 
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
-    """Write 16-bit PCM WAV (mono 1-D or multi-channel 2-D frames x channels)."""
-    sf.write(str(path), np.clip(samples, -1.0, 1.0), rate, subtype="PCM_16")
+    """Write 16-bit PCM WAV (mono 1-D or multi-channel 2-D frames x channels).
+
+    Encoded in memory, then written under a temporary name and renamed: a full disk
+    leaves no truncated WAV that would later fail grading, no temporary file, and raises
+    an OSError that names the file and its errno (libsndfile would only say "System error").
+    """
+    path = Path(path)
+    encoded = io.BytesIO()
+    sf.write(encoded, np.clip(samples, -1.0, 1.0), rate, subtype="PCM_16", format="WAV")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(encoded.getbuffer())
+        tmp.replace(path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:
+            exc.filename = str(path)
+        raise
 
 
 def concatenate(parts: list[Audio]) -> Audio:

@@ -20,6 +20,7 @@ from typing import Callable
 from . import __version__
 from .audio import STT_RATE, Audio, mix_stereo, read_audio, speech_end_s, write_wav
 from .customer import Customer
+from .errors import CallStopped, VoiceTrainerError
 from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber, Transcript
 from .journal import Journal, write_session
 from .personas import Persona
@@ -161,14 +162,37 @@ def run_call(
         else:
             ended_by = "time_limit"
     except BaseException as exc:  # keep what happened, then let the CLI explain it
-        ended_by, error = "error", f"{type(exc).__name__}: {exc}"
+        ended_by, error = STOPPED_BY.get(type(exc), "error"), f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        journal.write("call_ended", ended_by=ended_by, duration_s=round(clock.now(), 3),
-                      final_mood=customer.mood, **({"error": error} if error else {}))
-        journal.close()
+        session = _close_call(journal, out, error is not None, ended_by=ended_by, duration_s=round(clock.now(), 3),
+                              final_mood=customer.mood, **({"error": error} if error else {}))
+    return session  # type: ignore[return-value] - None only when an exception is on its way out
+
+
+# Why a call stopped when the agent stopped it: the session says so (not "an error").
+STOPPED_BY = {KeyboardInterrupt: "interrupted", CallStopped: "terminated"}
+
+
+def _close_call(journal: Journal, out: Path, failing: bool, **ended) -> dict | None:
+    """The call's last event, session.json and call.wav: every step is tried even when one
+    before it failed (a full disk), so whatever can still be written is. The first failure
+    is raised afterwards, unless the call is already stopping for another reason (that one
+    is what the user is told, once)."""
+    first: Exception | None = None
+    session = None
+    for step in (lambda: journal.write("call_ended", **ended), journal.close):
+        try:
+            step()
+        except OSError as exc:
+            first = first or exc
+    try:
         session = write_session(out)
         write_call_wav(out, session)
+    except (OSError, VoiceTrainerError) as exc:
+        first = first or exc
+    if first is not None and not failing:
+        raise first
     return session
 
 

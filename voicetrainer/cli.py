@@ -6,6 +6,7 @@ Errors from anywhere below are translated here, once, into one plain sentence an
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -20,7 +21,7 @@ from . import __version__  # noqa: E402
 from .cli_live import EndSilence, Exam, InputDevice, OutputDevice, PushToTalk, devices  # noqa: E402
 from .cli_personas import PersonasDir, PromptsDir, app as personas_app, personas_dir as _personas_dir  # noqa: E402
 from .config import load_settings  # noqa: E402
-from .errors import VoiceTrainerError  # noqa: E402
+from .errors import CallStopped, VoiceTrainerError, disk_problem  # noqa: E402
 from .terminal import console, err_console, print_problem  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
 from .cli_history import history  # noqa: E402
@@ -133,7 +134,22 @@ app.command()(devices)  # live calls: cli_live.py
 app.command()(history)  # progress across calls: cli_history.py
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a `kill`, a service manager, a closing terminal session) stops a call the way
+    Ctrl-C does: the exception unwinds through the call loop, which saves the session and
+    call.wav and records `ended_by: terminated`. Without this the process just died."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the saving short
+        raise CallStopped("stopped by SIGTERM")
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (embedded): leave the default
+        pass
+
+
 def main() -> None:
+    _stop_on_sigterm()
     try:
         app()
     except VoiceTrainerError as exc:
@@ -142,7 +158,14 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("Stopped. Every finished turn is saved in the session's journal.jsonl.")
         sys.exit(130)
+    except CallStopped:
+        err_console.print("Stopped by SIGTERM. Every finished turn is saved in the session's journal.jsonl.")
+        sys.exit(143)
     except Exception as exc:  # a bug, not bad input: one line, the traceback only on request
+        problem = disk_problem(exc)  # a full or read-only disk is not a bug
+        if problem is not None:
+            print_problem(problem)
+            sys.exit(1)
         if os.environ.get("VOICETRAINER_DEBUG"):
             raise
         err_console.print(f"Unexpected error: {type(exc).__name__}: {exc}", style="red")

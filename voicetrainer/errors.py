@@ -65,3 +65,29 @@ class DependencyMissingError(VoiceTrainerError):
 
 class AudioDeviceError(VoiceTrainerError):
     """No microphone/headset, PortAudio missing, or a device vanished."""
+
+
+class CallStopped(BaseException):
+    """SIGTERM arrived: like KeyboardInterrupt for SIGINT, a BaseException, so the call loop
+    saves the session on its way out and nothing mistakes it for an error to recover from."""
+
+
+# Errors of the disk, not of the program: told as one sentence, never a traceback.
+_DISK_ERRNOS = {"ENOSPC": "the disk is full", "EDQUOT": "the disk quota is used up",
+                "EROFS": "the disk is read-only", "EACCES": "permission was denied",
+                "EPERM": "permission was denied", "EIO": "the disk reported an input/output error"}
+
+
+def disk_problem(exc: BaseException) -> VoiceTrainerError | None:
+    """The OSError of a full, read-only or failing disk as one sentence (None for any other error)."""
+    import errno
+
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
+    why = next((text for name, text in _DISK_ERRNOS.items() if getattr(errno, name, None) == exc.errno), None)
+    if why is None:
+        return None
+    what = f"{exc.filename} could not be written" if exc.filename else "A file could not be written"
+    return VoiceTrainerError(f"{what}: {why}.",
+                             hint="free some space, or use a folder you can write to; a call's finished turns "
+                                  "are kept in its journal.jsonl")

@@ -20,6 +20,9 @@ ENDINGS = {
     "time_limit": "the time limit was reached",
     "agent_ended": "the agent ended the call",
     "error": "an error stopped the call",
+    "in_progress": "still in progress",
+    "interrupted": "stopped with Ctrl-C",
+    "terminated": "stopped by a signal (SIGTERM)",
     "input_ended": "the agent's typed lines ended",
 }
 

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from . import __version__
 from .customer import Customer
+from .errors import CallStopped
 from .journal import Journal, write_session
 from .terminal import console, mood_bar
 
@@ -157,6 +158,9 @@ def run_text_call(customer: Customer, lines: Iterable[str], save: Path | None = 
                 break
     except KeyboardInterrupt:
         pass  # Ctrl-C at the prompt: stop like Ctrl-D, and keep what was said
+    except CallStopped:
+        call.finish("terminated")  # SIGTERM: saved like Ctrl-C, then the CLI says it stopped
+        raise
     except BaseException:
         call.finish("error")  # the journal says how it ended; the CLI explains the error
         raise
