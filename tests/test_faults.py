@@ -336,3 +336,46 @@ def test_sigterm_saves_the_session_like_ctrl_c(tmp_path):
     session = json.loads((out / "session.json").read_text())
     assert session["ended_by"] == "terminated" and len(session["turns"]) >= 3
     assert (out / "call.wav").exists() and not list(out.glob("*.tmp"))
+
+
+# -- silence is silence; agent audio is bounded ---------------------------------------------------
+
+def test_a_long_agent_file_is_trimmed_with_a_warning_and_a_journal_note(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from voicetrainer.files import MAX_TURN_S, FileSource
+
+    folder = tmp_path / "agent"
+    folder.mkdir()
+    sf.write(folder / "01.wav", np.zeros(int(16_000 * (MAX_TURN_S + 60)), np.int16), 16_000, subtype="PCM_16")
+    warnings: list[str] = []
+    source = FileSource(folder, on_warning=warnings.append)
+    audio = source.next_turn()
+    assert audio.duration_s == pytest.approx(MAX_TURN_S, abs=0.1)
+    assert warnings == ["01.wav is 6.0 minutes long; only its first 5 minutes are used as this agent turn."]
+    assert source.notes[0]["event"] == "agent_audio_trimmed" and source.notes[0]["length_s"] == MAX_TURN_S + 60
+
+
+@pytest.mark.slow
+def test_twenty_minutes_of_silence_is_silence_not_you_you_you(tmp_path):
+    import shutil
+
+    import numpy as np
+    import soundfile as sf
+
+    folder = tmp_path / "agent"
+    folder.mkdir()
+    shutil.copy(FIXTURE_CALL / "01.wav", folder / "01.wav")
+    sf.write(folder / "02.wav", np.zeros(16_000 * 20 * 60, np.int16), 16_000, subtype="PCM_16")
+    out = tmp_path / "call"
+    started = time.perf_counter()
+    err = assert_clean(run("call", "--persona", "angry_refund", "--caller", "scripted", "--agent-audio", folder,
+                           "--out", out, "--no-grade", timeout=300), "02.wav is 20.0 minutes long", code=0)
+    assert time.perf_counter() - started < 120, "silence should not be decoded minute by minute"
+    session = json.loads((out / "session.json").read_text())
+    silent = session["turns"][2]
+    assert silent["speaker"] == "agent" and silent["text"] == "" and silent["words"] == [], silent["text"][:200]
+    assert session["turns"][3]["situation"] == "idle"  # the customer heard silence: "Hello? Are you there?"
+    assert any(n["event"] == "agent_audio_trimmed" for n in session["notes"])
+    assert "you you" not in err.lower()

@@ -105,17 +105,21 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
     from .setup_call import load_call_parts
     from .terminal import print_turn
 
-    source = FileSource(agent_audio)
+    def warn(message: str) -> None:
+        err_console.print(Text("Warning: ", style="yellow") + Text(message), soft_wrap=True)
+
+    source = FileSource(agent_audio, on_warning=warn)
     console.print(Text.assemble("Calling ", (the_persona.name, "bold"), f" ({the_persona.id}) with the ", (which, "bold"),
                                 f" caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}."))
     transcriber, synthesizer, customer = load_call_parts(
-        the_persona, which, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model} and the voice…")
+        the_persona, which, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model} and the voice…",
+        speech_only=True)  # recorded turns: silence must stay silence (see stt.WhisperTranscriber)
     if realtime:  # spoken at real speed: transcribe while the agent is still talking
         from .files import PacedFileSource
         from .incremental_stt import IncrementalTranscriber
 
         transcriber = IncrementalTranscriber(transcriber)
-        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms)
+        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms, on_warning=warn)
     return run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),
