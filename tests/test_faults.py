@@ -379,3 +379,14 @@ def test_twenty_minutes_of_silence_is_silence_not_you_you_you(tmp_path):
     assert session["turns"][3]["situation"] == "idle"  # the customer heard silence: "Hello? Are you there?"
     assert any(n["event"] == "agent_audio_trimmed" for n in session["notes"])
     assert "you you" not in err.lower()
+
+
+def test_a_session_naming_a_persona_outside_the_folder_reads_no_file_there(tmp_path):
+    from voicetrainer.grading.grade import cannot_promise
+
+    personas = tmp_path / "personas"
+    personas.mkdir()
+    (tmp_path / "outside.yaml").write_text(GOOD)  # a valid persona with promises, one folder up
+    assert cannot_promise({"persona": "outside"}, tmp_path)  # inside its folder it is read...
+    assert cannot_promise({"persona": "../outside"}, personas) == []  # ...through `..` it is not
+    assert cannot_promise({"persona": str(tmp_path / "outside")}, personas) == []

@@ -8,6 +8,7 @@ the result is deterministic: the same session and rubric give byte-identical gra
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -61,7 +62,10 @@ def cannot_promise(session: dict, personas_dir: Path | None) -> list[str]:
     """What the call's persona says cannot be promised ([] when the persona file is gone)."""
     from ..personas import DEFAULT_PERSONAS_DIR
 
-    path = Path(personas_dir or DEFAULT_PERSONAS_DIR) / f"{session.get('persona') or ''}.yaml"
+    persona = session.get("persona")
+    if not isinstance(persona, str) or not re.fullmatch(r"[\w-]+", persona):  # a session names a persona
+        return []  # by id; `../..` in a saved (or edited) session.json must not read files elsewhere
+    path = Path(personas_dir or DEFAULT_PERSONAS_DIR) / f"{persona}.yaml"
     try:
         return list(_cannot_promise(str(path), path.stat().st_mtime_ns))
     except (OSError, VoiceTrainerError):
