@@ -167,7 +167,8 @@ def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> ValidationProb
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if isinstance(exc, yaml.reader.ReaderError):  # a character YAML cannot hold
         line = text.count("\n", 0, exc.position) + 1
-        return ValidationProblem(file, line, "", f"YAML cannot contain the character {exc.character!r} "
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character  # PyYAML gives its code
+        return ValidationProblem(file, line, "", f"YAML cannot contain the character {char!r} "
                                  "(expected plain text; retype or delete it)")
     if mark is None:
         return ValidationProblem(file, 1, "", f"YAML syntax error: {exc} (expected valid YAML)")
@@ -258,8 +259,9 @@ def parse_yaml(text: str, file: str, duplicates: list | None = None) -> tuple[ob
     """Parse YAML text, returning the data and the field-path -> line index."""
     if len(text) > MAX_FILE_BYTES:
         raise _problem(file, None, f"is larger than {MAX_FILE_BYTES // 1024} KB (expected a small text file)")
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # already reads the first characters: may raise ReaderError
         node = loader.get_single_node()  # composed once; the data is built from this node
         if node is None:
             return None, {}
@@ -270,7 +272,8 @@ def parse_yaml(text: str, file: str, duplicates: list | None = None) -> tuple[ob
     except RecursionError:  # absurdly deep nesting, found while composing
         raise _problem(file, 1, "nested too deeply (expected a few levels)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, _line_index(node, duplicates=duplicates)
 
 
