@@ -390,3 +390,14 @@ def test_a_session_naming_a_persona_outside_the_folder_reads_no_file_there(tmp_p
     assert cannot_promise({"persona": "outside"}, tmp_path)  # inside its folder it is read...
     assert cannot_promise({"persona": "../outside"}, personas) == []  # ...through `..` it is not
     assert cannot_promise({"persona": str(tmp_path / "outside")}, personas) == []
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "in_proc"])
+def test_a_session_folder_that_cannot_be_made_is_one_sentence(tmp_path, where):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    out = a_file / "call" if where == "under_a_file" else Path("/proc/voicetrainer-call")
+    assert_clean(run("call", "--persona", "angry_refund", "--agent-audio", FIXTURE_CALL, "--out", out, "--no-grade"),
+                 f"The session folder {out} cannot be created")
+    assert_clean(run("personas", "try", "angry_refund", "--save", out, stdin="Hello.\n"),
+                 f"The session folder {out} cannot be created")

@@ -76,7 +76,9 @@ def call(
     which = choose_caller(caller, settings)
     if agent_audio is None:
         from .cli_live import live_call
+        from .history import make_session_folder
 
+        make_session_folder(out)  # a path that cannot be a folder: one sentence before the devices open
         session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
                             ptt, exam, max_duration, end_silence)
     else:
@@ -102,6 +104,7 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
     from .call import CallOptions, run_call
     from .clock import RealClock, VirtualClock
     from .files import FileSink, FileSource
+    from .history import make_session_folder
     from .setup_call import load_call_parts
     from .terminal import print_turn
 
@@ -109,6 +112,7 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
         err_console.print(Text("Warning: ", style="yellow") + Text(message), soft_wrap=True)
 
     source = FileSource(agent_audio, on_warning=warn)
+    make_session_folder(out)  # once the recordings are found: no empty folder for a mistyped --agent-audio
     console.print(Text.assemble("Calling ", (the_persona.name, "bold"), f" ({the_persona.id}) with the ", (which, "bold"),
                                 f" caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}."))
     transcriber, synthesizer, customer = load_call_parts(

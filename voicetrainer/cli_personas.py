@@ -157,6 +157,10 @@ def personas_try(
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
     persona = find_persona(name, personas_dir(personas))
+    if save:
+        from .history import make_session_folder
+
+        make_session_folder(save)
     which = choose_caller(caller, settings)
     customer = make_customer(persona, which, settings, seed, prompts)
     console.print(Text.assemble("Text call with ", (persona.name, "bold"), f" ({persona.id}), {customer.generator.name} caller. "

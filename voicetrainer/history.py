@@ -39,6 +39,17 @@ def new_session_dir(root: Path, persona_id: str, now: datetime | None = None) ->
     return path
 
 
+def make_session_folder(path: Path) -> Path:
+    """Create a call's folder before the call starts, so a path that cannot be one (under a
+    file, in /proc, read-only) is one sentence up front, not an OSError from the journal."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceTrainerError(f"The session folder {path} cannot be created ({exc.strerror or exc}).",
+                                hint="choose another folder with --out (or --save)") from None
+    return path
+
+
 @dataclass(frozen=True)
 class CallRecord:
     """One saved call: what session.json and grade.json say about it (or why they could not)."""
