@@ -73,21 +73,25 @@ class CallStopped(BaseException):
 
 
 # Errors of the disk, not of the program: told as one sentence, never a traceback.
-_DISK_ERRNOS = {"ENOSPC": "the disk is full", "EDQUOT": "the disk quota is used up",
-                "EROFS": "the disk is read-only", "EACCES": "permission was denied",
-                "EPERM": "permission was denied", "EIO": "the disk reported an input/output error"}
+_WRITE_ERRNOS = {"ENOSPC": "the disk is full", "EDQUOT": "the disk quota is used up",
+                 "EROFS": "the disk is read-only", "EIO": "the disk reported an input/output error"}
+_PATH_ERRNOS = {"EACCES": "permission was denied", "EPERM": "permission was denied",
+                "ENOTDIR": "a part of its path is a file, not a folder", "EISDIR": "it is a folder",
+                "ENAMETOOLONG": "the name is too long"}
 
 
 def disk_problem(exc: BaseException) -> VoiceTrainerError | None:
-    """The OSError of a full, read-only or failing disk as one sentence (None for any other error)."""
+    """The OSError of a full, read-only or failing disk, or of a path the user gave that
+    cannot be used, as one sentence (None for any other error: that one is a bug)."""
     import errno
 
     if not isinstance(exc, OSError) or exc.errno is None:
         return None
-    why = next((text for name, text in _DISK_ERRNOS.items() if getattr(errno, name, None) == exc.errno), None)
-    if why is None:
-        return None
-    what = f"{exc.filename} could not be written" if exc.filename else "A file could not be written"
-    return VoiceTrainerError(f"{what}: {why}.",
-                             hint="free some space, or use a folder you can write to; a call's finished turns "
-                                  "are kept in its journal.jsonl")
+    for table, done in ((_WRITE_ERRNOS, "could not be written"), (_PATH_ERRNOS, "cannot be used")):
+        why = next((text for name, text in table.items() if getattr(errno, name, None) == exc.errno), None)
+        if why is not None:
+            what = f"{exc.filename} {done}" if exc.filename else f"A file {done}"
+            return VoiceTrainerError(f"{what}: {why}.",
+                                     hint="free some space, or use a folder you can write to; a call's finished "
+                                          "turns are kept in its journal.jsonl")
+    return None
