@@ -401,3 +401,19 @@ def test_a_session_folder_that_cannot_be_made_is_one_sentence(tmp_path, where):
                  f"The session folder {out} cannot be created")
     assert_clean(run("personas", "try", "angry_refund", "--save", out, stdin="Hello.\n"),
                  f"The session folder {out} cannot be created")
+
+
+@pytest.mark.slow
+def test_markup_in_a_spoken_call_persona_and_folder_is_shown_as_written(tmp_path):
+    import shutil
+
+    agent = tmp_path / "agent"
+    agent.mkdir()
+    shutil.copy(FIXTURE_CALL / "01.wav", agent / "01.wav")
+    persona = tmp_path / "odd.yaml"
+    persona.write_text(GOOD.replace("name: Dana Whitaker", 'name: "Dana [/] [bold]Whitaker"', 1))
+    out = tmp_path / "x[" / "]call[bold]"
+    out.parent.mkdir()
+    result = run("call", "--persona", persona, "--agent-audio", agent, "--out", out, timeout=180)
+    assert_clean(result, "Calling Dana [/] [bold]Whitaker", f"Saved    {out}", code=0)
+    assert (out / "grade.json").exists() and (out / "report.html").exists()
