@@ -417,3 +417,24 @@ def test_markup_in_a_spoken_call_persona_and_folder_is_shown_as_written(tmp_path
     result = run("call", "--persona", persona, "--agent-audio", agent, "--out", out, timeout=180)
     assert_clean(result, "Calling Dana [/] [bold]Whitaker", f"Saved    {out}", code=0)
     assert (out / "grade.json").exists() and (out / "report.html").exists()
+
+
+def test_sigterm_saves_a_text_call_too(tmp_path):
+    import signal
+
+    save = tmp_path / "typed"
+    proc = subprocess.Popen([sys.executable, "-m", "voicetrainer", "personas", "try", "angry_refund", "--save",
+                             str(save)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdin.write("Hello, thanks for calling, how can I help?\n")
+    proc.stdin.flush()  # stdin stays open: the call waits for the next line, as at a keyboard
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+            (save / "journal.jsonl").exists() and '"speaker": "customer"' in (save / "journal.jsonl").read_text()):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "Stopped by SIGTERM" in stderr and "Traceback" not in stderr, stderr
+    session = json.loads((save / "session.json").read_text())
+    assert session["ended_by"] == "terminated" and len(session["turns"]) == 2
+

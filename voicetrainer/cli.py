@@ -6,7 +6,6 @@ Errors from anywhere below are translated here, once, into one plain sentence an
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -66,6 +65,7 @@ def call(
     from .history import new_session_dir
     from .personas import find_persona
     from .setup_call import choose_caller
+    from .signals import stop_call_on_sigterm
     from .terminal import print_summary
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
@@ -74,16 +74,17 @@ def call(
     the_persona = find_persona(persona, _personas_dir(personas_dir))
     out = out or new_session_dir(settings.sessions_dir, the_persona.id)  # every call its own folder
     which = choose_caller(caller, settings)
-    if agent_audio is None:
-        from .cli_live import live_call
-        from .history import make_session_folder
+    with stop_call_on_sigterm():  # saved like Ctrl-C (signals.py)
+        if agent_audio is None:
+            from .cli_live import live_call
+            from .history import make_session_folder
 
-        make_session_folder(out)  # a path that cannot be a folder: one sentence before the devices open
-        session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
-                            ptt, exam, max_duration, end_silence)
-    else:
-        session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
-                                agent_gap, max_duration, end_silence)
+            make_session_folder(out)  # a path that cannot be a folder: one sentence before the devices open
+            session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
+                                ptt, exam, max_duration, end_silence)
+        else:
+            session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
+                                    agent_gap, max_duration, end_silence)
     console.print()
     print_summary(session, str(out))
     if grade:
@@ -142,22 +143,7 @@ app.command()(devices)  # live calls: cli_live.py
 app.command()(history)  # progress across calls: cli_history.py
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM (a `kill`, a service manager, a closing terminal session) stops a call the way
-    Ctrl-C does: the exception unwinds through the call loop, which saves the session and
-    call.wav and records `ended_by: terminated`. Without this the process just died."""
-    def stop(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the saving short
-        raise CallStopped("stopped by SIGTERM")
-
-    try:
-        signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread (embedded): leave the default
-        pass
-
-
 def main() -> None:
-    _stop_on_sigterm()
     try:
         app()
     except VoiceTrainerError as exc:

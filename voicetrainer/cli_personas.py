@@ -152,6 +152,7 @@ def personas_try(
     """
     from .personas import find_persona
     from .setup_call import choose_caller, make_customer
+    from .signals import stop_call_on_sigterm
     from .terminal import print_summary
     from .text_call import HELP, run_text_call
 
@@ -168,8 +169,9 @@ def personas_try(
     interactive = sys.stdin.isatty()
     if interactive:
         console.print(HELP, style="dim")
-    session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
-                            meta={"seed": seed})
+    with stop_call_on_sigterm():  # saved like Ctrl-C (signals.py)
+        session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
+                                meta={"seed": seed})
     console.print()
     print_summary(session, str(save) if save else "not saved (--save FOLDER keeps it)")
 
