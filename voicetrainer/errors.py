@@ -40,10 +40,14 @@ class FileValidationError(VoiceTrainerError):
         self.file = file
         self.problems = problems
         n = len(problems)
+        fields = any(p.field for p in problems)
+        # One problem with the file as a whole (too big, not a file, an alias bomb) is one sentence.
+        message = str(problems[0]) if n == 1 and not fields else (
+            f"{file} has {n} problem{'s' if n != 1 else ''}:\n" + "\n".join(f"  {p}" for p in problems))
         super().__init__(
-            f"{file} has {n} problem{'s' if n != 1 else ''}:\n"
-            + "\n".join(f"  {p}" for p in problems),
-            hint="fix the fields named above; `voicetrainer personas validate FILE` re-checks it",
+            message,
+            hint=f"fix the {'fields' if fields else 'file'} named above; `voicetrainer personas validate FILE` "
+                 "re-checks it",
         )
 
 
