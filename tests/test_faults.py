@@ -389,14 +389,24 @@ def test_twenty_minutes_of_silence_is_silence_not_you_you_you(tmp_path):
 
 
 def test_a_session_naming_a_persona_outside_the_folder_reads_no_file_there(tmp_path):
-    from voicetrainer.grading.grade import cannot_promise
+    """Grading reads the persona snapshot a session holds; only an old session (schema 1, no
+    snapshot) is upgraded from a persona file, and that file is looked up by a plain id only."""
+    from voicetrainer.record import read_session
 
     personas = tmp_path / "personas"
     personas.mkdir()
     (tmp_path / "outside.yaml").write_text(GOOD)  # a valid persona with promises, one folder up
-    assert cannot_promise({"persona": "outside"}, tmp_path)  # inside its folder it is read...
-    assert cannot_promise({"persona": "../outside"}, personas) == []  # ...through `..` it is not
-    assert cannot_promise({"persona": str(tmp_path / "outside")}, personas) == []
+    turns = [{"index": 0, "speaker": "agent", "text": "Hello.", "start_s": 0, "end_s": 1, "detections": []}]
+
+    def upgraded(persona: str, personas_dir: Path):
+        folder = tmp_path / f"call{len(list(tmp_path.glob('call*')))}"
+        folder.mkdir()
+        (folder / "session.json").write_text(json.dumps({"persona": persona, "ended_by": "x", "turns": turns}))
+        return read_session(folder, personas_dir)
+
+    assert upgraded("outside", tmp_path).cannot_promise  # inside its folder it is read...
+    assert upgraded("../outside", personas).cannot_promise == []  # ...through `..` it is not
+    assert upgraded(str(tmp_path / "outside"), personas).cannot_promise == []
 
 
 @pytest.mark.parametrize("where", ["under_a_file", "in_proc"])

@@ -140,7 +140,9 @@ def test_well_handled_call_calms_the_caller_and_ends_accepted(persona_id):
     customer, replies = play(persona_id, SCRIPTS[persona_id]["good"])
     mood = customer.persona.mood
     situations = [r.situation for r in replies]
-    assert len(replies) == len(SCRIPTS[persona_id]["good"]), f"ended early: {situations}"
+    # only a satisfied caller may end the call before the agent's script does
+    ended_early = len(replies) < len(SCRIPTS[persona_id]["good"])
+    assert not ended_early or replies[-1].ended_by == "customer_satisfied", f"ended early: {situations}"
     assert "accepting" in situations
     assert not {"dismissed", "hanging_up", "supervisor"} & set(situations), situations
     assert replies[-1].ended_by in ("agent_closed", "customer_satisfied")
@@ -273,6 +275,7 @@ def test_the_tech_caller_only_mentions_his_mobile_line_when_asked_about_it():
     assert replies[2].situation == "answering" and "Vantage mobile" in replies[2].text
 
 
+@pytest.mark.slow
 def test_the_grader_agrees_with_every_caller(tmp_path):
     """Graded by the rules (no audio), each well-handled call scores above its badly handled
     twin, and no good script trips the persona's cannot_promise list."""

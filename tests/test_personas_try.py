@@ -30,6 +30,7 @@ def try_call(*args: str, script: list[str], tmp_path=None) -> tuple[str, dict | 
     return result.stdout, session
 
 
+@pytest.mark.slow
 def test_every_archetype_scaffolds_a_valid_commented_persona_that_holds_a_call(tmp_path):
     assert set(archetype_names()) >= {"angry", "passive_aggressive", "confused_demanding", "abusive", "anxious", "technical"}
     for archetype in archetype_names():
@@ -140,7 +141,7 @@ def test_try_with_the_llm_caller_and_a_trainers_prompts_folder(tmp_path):
                                 "--llm-model", "test-model", "--prompts", str(prompts), script=GOOD[:2],
                                 tmp_path=tmp_path)
         system = server.requests[0]["messages"][0]["content"]
-    assert system.startswith("You are Dana Whitaker. TRAINER-PROMPT mood 8.25 opening")
+    assert system.startswith("You are Dana Whitaker. TRAINER-PROMPT mood 7.75 opening")  # asking how to help holds the drift
     assert session["caller"] == "llm:test-model" and "I want my refund. Now." in out
 
 

@@ -24,6 +24,8 @@ from .errors import CallStopped, VoiceTrainerError, disk_problem  # noqa: E402
 from .terminal import console, err_console, print_problem  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
 from .cli_history import history  # noqa: E402
+from .cli_behaviours import app as behaviours_app  # noqa: E402
+from .cli_schema import register as register_schema  # noqa: E402
 
 app = typer.Typer(
     help="Practise spoken calls with a difficult customer, then get graded.\n\n"
@@ -32,6 +34,8 @@ app = typer.Typer(
 )
 app.add_typer(personas_app, name="personas")
 register_grading(app)
+app.add_typer(behaviours_app, name="behaviours")
+register_schema(app)
 
 
 @app.command()
@@ -74,6 +78,10 @@ def call(
     the_persona = find_persona(persona, _personas_dir(personas_dir))
     out = out or new_session_dir(settings.sessions_dir, the_persona.id)  # every call its own folder
     which = choose_caller(caller, settings)
+    from .cli_grade import resolve_rubric
+
+    the_rubric = resolve_rubric(None, prompts_dir)  # the session records which rubric it is meant for
+    rubric = {"name": the_rubric.name, "version": the_rubric.version}
     with stop_call_on_sigterm():  # saved like Ctrl-C (signals.py)
         if agent_audio is None:
             from .cli_live import live_call
@@ -81,24 +89,24 @@ def call(
 
             make_session_folder(out)  # a path that cannot be a folder: one sentence before the devices open
             session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
-                                ptt, exam, max_duration, end_silence)
+                                ptt, exam, max_duration, end_silence, rubric=rubric)
         else:
             session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
-                                    agent_gap, max_duration, end_silence)
+                                    agent_gap, max_duration, end_silence, rubric=rubric)
     console.print()
     print_summary(session, str(out))
     if grade:
-        from .cli_grade import grade_and_show, make_judge, resolve_rubric
+        from .cli_grade import grade_and_show, make_judge
 
         console.print()
-        grade_and_show(out, resolve_rubric(None, prompts_dir), make_judge("auto", llm_base_url, llm_model, prompts_dir))
+        grade_and_show(out, the_rubric, make_judge("auto", llm_base_url, llm_model, prompts_dir))
         from .cli_history import print_since_last
 
         print_since_last(out, settings.sessions_dir)
 
 
 def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,
-                  max_duration, end_silence_ms) -> dict:
+                  max_duration, end_silence_ms, rubric: dict | None = None) -> dict:
     """The call from recorded agent turns (FileSource), replies written to files."""
     from rich.text import Text
 
@@ -129,7 +137,7 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),
         CallOptions(agent_gap_s=agent_gap, max_duration_s=max_duration),
-        meta={"seed": seed, "agent_audio": str(agent_audio)}, on_turn=print_turn,
+        meta={"seed": seed, "agent_audio": str(agent_audio), "rubric": rubric}, on_turn=print_turn,
     )
 
 

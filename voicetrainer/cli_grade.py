@@ -5,8 +5,6 @@ Registered on the main app by cli.py (`register(app)`), so this file owns its co
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -22,7 +20,6 @@ RubricOption = typer.Option(None, "--rubric", help="Rubric YAML file (default: p
 
 def register(app: typer.Typer) -> None:
     app.command("grade")(grade)
-    app.command("behaviours")(behaviours)
     app.add_typer(rubric_app, name="rubric")
 
 
@@ -166,31 +163,3 @@ def rubric_validate(files: list[Path] = typer.Argument(..., help="Rubric YAML fi
     if print_validation(files, load_rubric)[1]:
         raise typer.Exit(1)
 
-
-def behaviours(
-    json_lines: bool = typer.Option(False, "--json", help="Input is JSON lines {\"text\": ..., \"previous\": ...} (auto-detected per line otherwise)."),
-) -> None:
-    """Detect agent behaviours in lines read from stdin; print one JSON line per input line.
-
-    Input: plain text, one agent line per line, or JSON lines {"text": ..., "previous": "the
-    caller's line before it"}. Output: {"text", "behaviours": [ids], "triggers": {id: words}}.
-    """
-    from .behaviours import detect
-
-    for number, raw in enumerate(sys.stdin, 1):
-        line = raw.strip()
-        if not line:
-            continue
-        text, previous = line, ""
-        if json_lines or line.startswith("{"):
-            try:
-                item = json.loads(line)
-                text, previous = str(item["text"]), str(item.get("previous") or "")
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise VoiceTrainerError(f"Line {number} of the input is not a JSON object with a \"text\" field.",
-                                        hint='use {"text": "...", "previous": "..."} per line, or plain text') from None
-        found = detect(text, previous)
-        out = {"text": text, "behaviours": [d.behaviour for d in found],
-               "triggers": {d.behaviour: d.trigger for d in found}}
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        sys.stdout.flush()

@@ -40,7 +40,7 @@ def devices() -> None:
 
 def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | None, out: Path,
               input_device: str | None, output_device: str | None, push_to_talk: bool, exam: bool,
-              max_duration: float | None, end_silence_ms: float) -> dict:
+              max_duration: float | None, end_silence_ms: float, rubric: dict | None = None) -> dict:
     """Hold a live call at the headset and return the saved session."""
     from .live.controls import Controls, KeyReader, has_terminal
     from .live.devices import choose_device, native_stderr_muted
@@ -65,5 +65,5 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
                     mood=persona.mood.start)
     with KeyReader(controls), view, native_stderr_muted():
         return hold_live_call(persona, options, transcriber, synthesizer, customer, out, controls,
-                              on_turn=view.add_turn, meta={"seed": seed, "exam": exam},
+                              on_turn=view.add_turn, meta={"seed": seed, "exam": exam, "rubric": rubric},
                               on_open=lambda headset: setattr(view, "headset", headset))

@@ -151,9 +151,9 @@ def personas_try(
     Ctrl-D stops. The call ends when the customer hangs up or is satisfied, or you close it.
     """
     from .personas import find_persona
-    from .setup_call import choose_caller, make_customer
+    from .setup_call import choose_caller, make_customer, warm_up_caller
     from .signals import stop_call_on_sigterm
-    from .terminal import print_summary
+    from .terminal import print_problem, print_summary
     from .text_call import HELP, run_text_call
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
@@ -164,14 +164,23 @@ def personas_try(
         make_session_folder(save)
     which = choose_caller(caller, settings)
     customer = make_customer(persona, which, settings, seed, prompts)
+    if llm_down := warm_up_caller(customer):  # said before the first line, as in a spoken call
+        print_problem(llm_down, "Warning", "yellow",
+                      then="The call goes on; until it answers, the customer speaks the persona's authored lines.")
     console.print(Text.assemble("Text call with ", (persona.name, "bold"), f" ({persona.id}), {customer.generator.name} caller. "
                                 f"Mood starts at {persona.mood.start:g}."))
     interactive = sys.stdin.isatty()
     if interactive:
         console.print(HELP, style="dim")
+    meta: dict = {"seed": seed}
+    if save:  # a saved call records the rubric it is meant to be graded with
+        from .cli_grade import resolve_rubric
+
+        the_rubric = resolve_rubric(None, prompts)
+        meta["rubric"] = {"name": the_rubric.name, "version": the_rubric.version}
     with stop_call_on_sigterm():  # saved like Ctrl-C (signals.py)
         session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
-                                meta={"seed": seed})
+                                meta=meta)
     console.print()
     print_summary(session, str(save) if save else "not saved (--save FOLDER keeps it)")
 

@@ -71,9 +71,17 @@ class AudioDeviceError(VoiceTrainerError):
     """No microphone/headset, PortAudio missing, or a device vanished."""
 
 
+class SessionFormatError(VoiceTrainerError):
+    """A session file this version cannot read (not a call, broken, or a newer schema)."""
+
+
 class CallStopped(BaseException):
     """SIGTERM arrived: like KeyboardInterrupt for SIGINT, a BaseException, so the call loop
     saves the session on its way out and nothing mistakes it for an error to recover from."""
+
+
+# Why a call stopped when the agent (or the system) stopped it: the session says so, not "error".
+STOPPED_BY: dict[type[BaseException], str] = {KeyboardInterrupt: "interrupted", CallStopped: "terminated"}
 
 
 # Errors of the disk, not of the program: told as one sentence, never a traceback.

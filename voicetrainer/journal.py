@@ -91,48 +91,33 @@ def read_events(path: str | Path) -> list[dict]:
 
 
 def rebuild_session(path: str | Path) -> dict:
-    """The session document from a journal, complete or cut short."""
-    events = read_events(path)
-    if not events:
-        from .session_file import SessionFileError
+    """The session document from a journal, complete or cut short, validated (record/store.py);
+    SessionFileError in one sentence when the journal does not hold a call."""
+    from .record.store import session_from_journal
 
-        raise SessionFileError(Path(path), "does not hold a call", "no journal event in it could be read")
-    start = next((e for e in events if e["event"] == "call_started"), {})
-    end = next((e for e in events if e["event"] == "call_ended"), None)
-    session = {k: v for k, v in start.items() if k != "event"}
-    session["turns"] = [{k: v for k, v in e.items() if k != "event"} for e in events if e["event"] == "turn"]
-    session["notes"] = [{k: v for k, v in e.items()} for e in events if e["event"] not in ("call_started", "turn", "call_ended")]
-    session["ended_by"] = end.get("ended_by", "error") if end else "error"
-    session["duration_s"] = end.get("duration_s") if end else (session["turns"][-1].get("end_s", 0.0) if session["turns"] else 0.0)
-    if not end:
-        session["notes"].append({"event": "incomplete", "message": "the call stopped before it ended; rebuilt from the journal"})
-    return session
+    return session_from_journal(path).document()
 
 
 def write_session(directory: str | Path) -> dict:
-    directory = Path(directory)
-    session = rebuild_session(directory / "journal.jsonl")
-    tmp = directory / "session.json.tmp"
-    try:
-        tmp.write_text(json.dumps(session, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(directory / "session.json")
-    except BaseException as exc:  # a full disk: no half-written file left beside the journal
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not exc.filename:
-            exc.filename = str(directory / "session.json")
-        raise
-    return session
+    """session.json from the journal (record/store.py), returned as its document."""
+    from .record.store import write_session as write
+
+    return write(directory).document()
 
 
 def load_session(directory: str | Path) -> dict:
-    """session.json if present, else rebuilt from the journal; SessionFileError if it is not a call."""
-    from .session_file import check_session, read_session_json
+    """session.json as it is on disk, else rebuilt from the journal: read bounded and checked
+    for a call's shape (session_file.py), SessionFileError naming the file if it is not one.
+
+    Grading and reports read the typed, upgraded record instead: record.read_session."""
+    from .record.store import journal_document
+    from .session_file import read_session_json
 
     directory = Path(directory)
     if (directory / "session.json").exists():
         return read_session_json(directory / "session.json")
     if (directory / "journal.jsonl").exists():
-        return check_session(rebuild_session(directory / "journal.jsonl"), directory / "journal.jsonl")
+        return journal_document(directory / "journal.jsonl")
     from .errors import NotFoundError
 
     raise NotFoundError(f"{directory} is not a saved session (no session.json or journal.jsonl).",

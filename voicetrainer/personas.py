@@ -15,10 +15,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from .behaviours import BEHAVIOUR_IDS
 from .errors import NotFoundError
+from .shipped import shipped_dir
 from .yamlfile import load_model
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PERSONAS_DIR = PACKAGE_ROOT / "personas"
+DEFAULT_PERSONAS_DIR = shipped_dir("personas")  # the repository's personas/, or the wheel's copy
 
 Band = Literal["calm", "annoyed", "angry"]
 BANDS: tuple[Band, ...] = ("calm", "annoyed", "angry")

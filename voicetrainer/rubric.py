@@ -13,10 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .personas import PACKAGE_ROOT, SITUATIONS, BehaviourId
+from .personas import SITUATIONS, BehaviourId
+from .shipped import shipped_dir
 from .yamlfile import load_model
 
-DEFAULT_RUBRIC = PACKAGE_ROOT / "prompts" / "rubric.yaml"
+DEFAULT_RUBRIC = shipped_dir("prompts") / "rubric.yaml"
 
 # What the metric rules can test; grading/metrics.py computes them (None when not measured).
 MetricName = Literal[

@@ -6,8 +6,10 @@ folders anyone can edit. Whatever is in them, the reader gives the session docum
 KeyError from a wrong type reach the user.
 
 The shape check is loose on purpose: it checks the fields and types the grader, the report
-and history read (extra fields are kept and ignored), so an older or newer session still
-grades; it does not re-define the session record.
+and history read (extra fields are kept and ignored), so a session of any schema passes it;
+it does not re-define the session record. The record's own models (record/models.py) then
+validate and upgrade what passed (record/store.py reads through here), so a file that is not
+a call is named here in plain words, and one of a shape this version cannot read is named there.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import VoiceTrainerError
+from .errors import SessionFormatError
 
 # A 40-turn call's session.json is about 100 KB; a file a thousand times larger is not a call.
 MAX_SESSION_BYTES = 64 * 2**20
 
 
-class SessionFileError(VoiceTrainerError):
+class SessionFileError(SessionFormatError):
     """session.json or journal.jsonl cannot be read as a call. `what` is the short reason
     (`session.json is not valid JSON (line 1, column 39)`), shown per folder by history."""
 
@@ -52,10 +54,10 @@ class _Turn(_Loose):
     text: str = ""
     start_s: float = 0.0
     end_s: float = 0.0
-    mood: float = 0.0  # where present, a number (the mood track reads it)
+    mood: Optional[float] = None  # where present, a number (the mood track reads it)
     behaviours: list[str] = []
-    detections: list[dict] = []
-    words: list[_Word] = []
+    detections: Optional[list[dict]] = None
+    words: Optional[list[_Word]] = None
     audio: Optional[str] = None
     situation: Optional[str] = None
 

@@ -65,6 +65,12 @@ def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> L
     # invented text for seconds.
     hello = synthesizer.synthesize("Hello, thank you for calling.", style_for(persona.voice, persona.mood.start))
     transcriber.transcribe(hello)
+    return warm_up_caller(customer)
+
+
+def warm_up_caller(customer: Customer) -> LLMError | None:
+    """The LLM server's failure to answer before the first turn (none for the scripted caller):
+    nothing there, a refused key (401/403), or something that is not an OpenAI-compatible server."""
     warm = getattr(customer.generator, "warm_up", None)
     try:
         if warm:

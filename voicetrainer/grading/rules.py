@@ -109,7 +109,8 @@ def _first_per_turn(hits: list[Evidence]) -> list[Evidence]:
 
 
 def _cite(e: Evidence, effect: str) -> dict:
-    return {"turn": e.turn, "quote": e.quote, "behaviour": e.behaviour, "effect": effect}
+    cited = {"turn": e.turn, "quote": e.quote, "behaviour": e.behaviour, "effect": effect}
+    return cited | {"confidence": round(e.confidence, 2)} if e.confidence < 1 else cited  # sure: nothing to say
 
 
 def _better_phrasing(criterion: Criterion, score: int, against: Evidence | None, heard_for: bool) -> str | None:
