@@ -265,6 +265,41 @@ def test_grade_batch_grades_every_folder_it_can_and_names_the_rest(tmp_path):
     assert "is not a folder" in out and "is not text" in out and "does not hold a call" in out
 
 
+@pytest.mark.parametrize("stopping", [False, True], ids=["ending", "already_stopping"])
+def test_the_recorder_finishes_what_it_can_on_a_full_disk_and_leaves_no_temp_file(tmp_path, monkeypatch, stopping):
+    """Recorder.finish: every step is tried (the last event, the journal's close, session.json,
+    then call.wav); a failure is raised unless the call is already stopping with another one."""
+    import errno
+
+    from voicetrainer.personas import find_persona
+    from voicetrainer.record.recorder import Recorder, call_started
+
+    out = tmp_path / "call"
+    recorder = Recorder(out, call_started(find_persona("angry_refund"), "scripted", None, None, "text"))
+    recorder.turn({"index": 0, "speaker": "agent", "text": "Hello.", "start_s": 0.0, "end_s": 1.0,
+                   "behaviours": [], "detections": []})
+    write_text = Path.write_text
+
+    def disk_full(self, data, *args, **kwargs):
+        if self.name.endswith(".tmp"):
+            write_text(self, data[:10], *args, **kwargs)  # half written, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_text(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    saved: list[dict] = []
+    if stopping:
+        assert recorder.finish("terminated", 1.0, 8.0, "CallStopped: stopped by SIGTERM", stopping=True,
+                               then=saved.append) is None
+    else:
+        with pytest.raises(OSError) as caught:
+            recorder.finish("customer_hung_up", 1.0, 8.0, then=saved.append)
+        assert caught.value.filename == str(out / "session.json")  # named as the file, not its temp
+    assert not list(out.glob("*.tmp")) and not (out / "session.json").exists() and saved == []
+    journal = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    assert journal[-1]["event"] == "call_ended" and recorder.journal._file.closed
+
+
 # -- history: a call still running is not "an error" --------------------------------------------
 
 def test_history_shows_a_running_call_as_in_progress(tmp_path):
