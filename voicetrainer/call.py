@@ -18,6 +18,7 @@ from typing import Callable
 
 from .audio import STT_RATE, Audio, mix_stereo, read_audio, speech_end_s, write_wav
 from .customer import Customer
+from .errors import STOPPED_BY
 from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber, Transcript
 from .personas import Persona
 from .record.models import detection_records
@@ -167,12 +168,14 @@ def run_call(
         else:
             ended_by = "time_limit"
     except BaseException as exc:  # keep what happened, then let the CLI explain it
-        ended_by, error = "error", f"{type(exc).__name__}: {exc}"
+        ended_by, error = STOPPED_BY.get(type(exc), "error"), f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        session = recorder.finish(ended_by, clock.now(), customer.mood, error)
-        write_call_wav(out, session)
-    return session
+        # Error-tolerant: on a full disk every step is still tried, and the error the call is
+        # already stopping with (if any) is the one the user is told (Recorder.finish).
+        session = recorder.finish(ended_by, clock.now(), customer.mood, error, stopping=error is not None,
+                                  then=lambda session: write_call_wav(out, session))
+    return session  # type: ignore[return-value] - None only when an exception is on its way out
 
 
 def write_call_wav(out: Path, session: dict, rate: int = STT_RATE) -> None:

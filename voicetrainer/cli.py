@@ -20,7 +20,7 @@ from . import __version__  # noqa: E402
 from .cli_live import EndSilence, Exam, InputDevice, OutputDevice, PushToTalk, devices  # noqa: E402
 from .cli_personas import PersonasDir, PromptsDir, app as personas_app, personas_dir as _personas_dir  # noqa: E402
 from .config import load_settings  # noqa: E402
-from .errors import VoiceTrainerError  # noqa: E402
+from .errors import CallStopped, VoiceTrainerError, disk_problem  # noqa: E402
 from .terminal import console, err_console, print_problem  # noqa: E402
 from .cli_grade import register as register_grading  # noqa: E402
 from .cli_history import history  # noqa: E402
@@ -69,6 +69,7 @@ def call(
     from .history import new_session_dir
     from .personas import find_persona
     from .setup_call import choose_caller
+    from .signals import stop_call_on_sigterm
     from .terminal import print_summary
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
@@ -81,14 +82,17 @@ def call(
 
     the_rubric = resolve_rubric(None, prompts_dir)  # the session records which rubric it is meant for
     rubric = {"name": the_rubric.name, "version": the_rubric.version}
-    if agent_audio is None:
-        from .cli_live import live_call
+    with stop_call_on_sigterm():  # saved like Ctrl-C (signals.py)
+        if agent_audio is None:
+            from .cli_live import live_call
+            from .history import make_session_folder
 
-        session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
-                            ptt, exam, max_duration, end_silence, rubric=rubric)
-    else:
-        session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
-                                agent_gap, max_duration, end_silence, rubric=rubric)
+            make_session_folder(out)  # a path that cannot be a folder: one sentence before the devices open
+            session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
+                                ptt, exam, max_duration, end_silence, rubric=rubric)
+        else:
+            session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
+                                    agent_gap, max_duration, end_silence, rubric=rubric)
     console.print()
     print_summary(session, str(out))
     if grade:
@@ -104,23 +108,31 @@ def call(
 def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,
                   max_duration, end_silence_ms, rubric: dict | None = None) -> dict:
     """The call from recorded agent turns (FileSource), replies written to files."""
+    from rich.text import Text
+
     from .call import CallOptions, run_call
     from .clock import RealClock, VirtualClock
     from .files import FileSink, FileSource
+    from .history import make_session_folder
     from .setup_call import load_call_parts
     from .terminal import print_turn
 
-    source = FileSource(agent_audio)
-    console.print(f"Calling [bold]{the_persona.name}[/] ({the_persona.id}) with the "
-                  f"[bold]{which}[/] caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}.")
+    def warn(message: str) -> None:
+        err_console.print(Text("Warning: ", style="yellow") + Text(message), soft_wrap=True)
+
+    source = FileSource(agent_audio, on_warning=warn)
+    make_session_folder(out)  # once the recordings are found: no empty folder for a mistyped --agent-audio
+    console.print(Text.assemble("Calling ", (the_persona.name, "bold"), f" ({the_persona.id}) with the ", (which, "bold"),
+                                f" caller{' (' + settings.llm.model_name + ')' if which == 'llm' else ''}."))
     transcriber, synthesizer, customer = load_call_parts(
-        the_persona, which, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model} and the voice…")
+        the_persona, which, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model} and the voice…",
+        speech_only=True)  # recorded turns: silence must stay silence (see stt.WhisperTranscriber)
     if realtime:  # spoken at real speed: transcribe while the agent is still talking
         from .files import PacedFileSource
         from .incremental_stt import IncrementalTranscriber
 
         transcriber = IncrementalTranscriber(transcriber)
-        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms)
+        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms, on_warning=warn)
     return run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),
@@ -148,9 +160,16 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("Stopped. Every finished turn is saved in the session's journal.jsonl.")
         sys.exit(130)
+    except CallStopped:
+        err_console.print("Stopped by SIGTERM. Every finished turn is saved in the session's journal.jsonl.")
+        sys.exit(143)
     except Exception as exc:  # a bug, not bad input: one line, the traceback only on request
+        problem = disk_problem(exc)  # a full or read-only disk is not a bug
+        if problem is not None:
+            print_problem(problem)
+            sys.exit(1)
         if os.environ.get("VOICETRAINER_DEBUG"):
             raise
-        err_console.print(f"[red]Unexpected error:[/] {type(exc).__name__}: {exc}")
-        err_console.print("[dim]Hint: run again with VOICETRAINER_DEBUG=1 to see where it happened, and report it.[/]")
+        err_console.print(f"Unexpected error: {type(exc).__name__}: {exc}", style="red")
+        err_console.print("Hint: run again with VOICETRAINER_DEBUG=1 to see where it happened, and report it.", style="dim")
         sys.exit(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from .errors import VoiceTrainerError
 from .terminal import console
@@ -56,7 +57,7 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
         end_silence_ms=end_silence_ms, idle_after_s=persona.mood.idle_after_s, talks_over=persona.mood.talks_over,
         push_to_talk=push_to_talk, max_duration_s=max_duration,
     )
-    console.print(f"Calling [bold]{persona.name}[/] ({persona.id}) live with the [bold]{caller}[/] caller.")
+    console.print(Text.assemble("Calling ", (persona.name, "bold"), f" ({persona.id}) live with the ", (caller, "bold"), " caller."))
     transcriber, synthesizer, customer = load_call_parts(
         persona, caller, settings, seed, prompts_dir, f"Loading Whisper {settings.stt_model}, the voice detector and the voice…")
     controls = Controls()

@@ -7,6 +7,7 @@ generated from them).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -227,8 +228,15 @@ def persona_files(directory: Path = DEFAULT_PERSONAS_DIR) -> list[Path]:
 def find_persona(name_or_path: str, directory: Path = DEFAULT_PERSONAS_DIR) -> Persona:
     """A persona by id (in `directory`) or by file path."""
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
-        return load_persona(candidate)
+    if candidate.suffix in (".yaml", ".yml"):
+        if candidate.exists() or candidate.name != name_or_path:  # a file path: a missing one is named
+            return load_persona(candidate)
+        name_or_path = candidate.stem  # `angry_refund.yaml`: that file in the personas folder
+    if not re.fullmatch(r"[\w-]+", name_or_path):  # `../../x` or `/etc/x` would leave the personas folder
+        raise NotFoundError(
+            f"'{name_or_path}' is not a persona id (an id is a plain name such as angry_refund).",
+            hint="pass an id from `voicetrainer personas list`, or the path of a persona file ending in .yaml",
+        )
     path = Path(directory) / f"{name_or_path}.yaml"
     if not path.exists():
         known = ", ".join(p.stem for p in persona_files(directory)) or "none"

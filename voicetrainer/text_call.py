@@ -15,6 +15,7 @@ from typing import Iterable
 from rich.text import Text
 
 from .customer import Customer
+from .errors import STOPPED_BY
 from .record.models import detection_records
 from .record.recorder import Recorder, call_started
 from .terminal import console, mood_bar
@@ -58,12 +59,13 @@ class TextCall:
             return self._unknown(line)
         return self._agent(line, [])
 
-    def finish(self, ended_by: str = "input_ended") -> dict:
-        """Close the call (if the customer has not) and return the session document."""
+    def finish(self, ended_by: str = "input_ended", stopping: bool = False) -> dict:
+        """Close the call (if the customer has not) and return the session document. `stopping`:
+        an exception is on its way out, so a failure to save (a full disk) is not raised over it."""
         if self.ended_by is None:
             self.ended_by = ended_by
-        if self.session is None:
-            self.session = self.recorder.finish(self.ended_by, self.clock, self.customer.mood)
+        if self.session is None and not self.recorder.closed:
+            self.session = self.recorder.finish(self.ended_by, self.clock, self.customer.mood, stopping=stopping)
         return self.session
 
     # -- what each kind of line does -------------------------------------------------
@@ -147,7 +149,9 @@ def run_text_call(customer: Customer, lines: Iterable[str], save: Path | None = 
                 break
     except KeyboardInterrupt:
         pass  # Ctrl-C at the prompt: stop like Ctrl-D, and keep what was said
-    except BaseException:
-        call.finish("error")  # the journal says how it ended; the CLI explains the error
+    except BaseException as exc:
+        # SIGTERM (CallStopped) is saved like Ctrl-C, as `terminated`, and any other error as
+        # `error`: the journal says how it ended; the CLI says it stopped, or explains the error.
+        call.finish(STOPPED_BY.get(type(exc), "error"), stopping=True)
         raise
     return call.finish()

@@ -107,6 +107,12 @@ def grade_session(session_dir: str | Path, rubric: Rubric | None = None, judge: 
 def write_grade(session_dir: str | Path, grade: dict) -> Path:
     path = Path(session_dir) / GRADE_FILE
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(grade, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(grade, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except BaseException as exc:  # a full disk: no half-written temporary file left behind
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:
+            exc.filename = str(path)
+        raise
     return path

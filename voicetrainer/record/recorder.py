@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import __version__
+from ..errors import VoiceTrainerError
 from ..journal import Journal, redact
 from .models import SESSION_SCHEMA_VERSION, persona_snapshot
 from .store import rebuild, validated, write_session
@@ -49,14 +50,37 @@ class Recorder:
         self.write(event, **fields)
 
     def finish(self, ended_by: str, duration_s: float, final_mood: float | None = None,
-               error: str | None = None) -> dict:
-        """End the journal and return the session document (written to session.json when saved)."""
+               error: str | None = None, stopping: bool = False,
+               then: Callable[[dict], None] | None = None) -> dict | None:
+        """End the journal and return the session document (written to session.json when saved).
+
+        Every step is tried even when one before it failed (a full disk): the last event, the
+        journal's close, session.json, then `then` (what else the call saves from the session,
+        such as call.wav), so whatever can still be written is. The first failure is raised
+        afterwards, unless the call is already `stopping` for another reason (an error, Ctrl-C,
+        SIGTERM): that one is what the user is told, once, and None is returned when the
+        session could not be written."""
         if self.closed:
             raise RuntimeError("this call has already been recorded to the end")
         self.closed = True
-        self.write("call_ended", ended_by=ended_by, duration_s=round(duration_s, 3), final_mood=final_mood,
-                   **({"error": error} if error else {}))
-        if self.journal:
-            self.journal.close()
-            return write_session(self.out).document()
-        return validated(rebuild(self.events), "the call").document()
+        ended = {"ended_by": ended_by, "duration_s": round(duration_s, 3), "final_mood": final_mood,
+                 **({"error": error} if error else {})}
+        if not self.journal:
+            self.write("call_ended", **ended)
+            return validated(rebuild(self.events), "the call").document()
+        first: Exception | None = None
+        for step in (lambda: self.journal.write("call_ended", **ended), self.journal.close):
+            try:
+                step()
+            except OSError as exc:
+                first = first or exc
+        session = None
+        try:
+            session = write_session(self.out).document()
+            if then is not None:
+                then(session)
+        except (OSError, VoiceTrainerError) as exc:
+            first = first or exc
+        if first is not None and not stopping:
+            raise first
+        return session

@@ -21,12 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..behaviours import detect, load_behaviours, normalise
-from ..errors import VoiceTrainerError
+from ..errors import SessionFormatError, VoiceTrainerError
 from .models import SESSION_SCHEMA_VERSION, Session, Turn, detection_records, persona_snapshot
-
-
-class SessionFormatError(VoiceTrainerError):
-    """A session file this version cannot read (not a call, or a newer schema)."""
 
 
 def upgrade(doc: Any, personas_dir: Path | None = None) -> dict:
