@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out/angry_refund_good
 
-.PHONY: setup setup-test demo test bench clean
+.PHONY: setup setup-test demo serve test bench clean
 
 $(STAMP): pyproject.toml
 	scripts/system-deps.sh run
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -qq --disable-pip-version-check -e '.[piper,test]'
+	$(BIN)/pip install -qq --disable-pip-version-check -e '.[piper,serve,test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -22,6 +22,9 @@ demo: setup
 	rm -rf $(DEMO_OUT)
 	$(BIN)/voicetrainer call --persona angry_refund --caller scripted \
 	  --agent-audio tests/fixtures/calls/angry_refund_good --out $(DEMO_OUT)
+
+serve: setup
+	$(BIN)/voicetrainer serve
 
 test: setup-test
 	$(BIN)/python -m pytest -q

@@ -26,6 +26,7 @@ from .cli_grade import register as register_grading  # noqa: E402
 from .cli_history import history  # noqa: E402
 from .cli_behaviours import app as behaviours_app  # noqa: E402
 from .cli_schema import register as register_schema  # noqa: E402
+from .cli_serve import serve  # noqa: E402
 
 app = typer.Typer(
     help="Practise spoken calls with a difficult customer, then get graded.\n\n"
@@ -149,6 +150,7 @@ def version() -> None:
 
 app.command()(devices)  # live calls: cli_live.py
 app.command()(history)  # progress across calls: cli_history.py
+app.command()(serve)  # practise in the browser: cli_serve.py, web/
 
 
 def main() -> None:
