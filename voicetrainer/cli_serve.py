@@ -102,9 +102,9 @@ def serve(
     # 0.0.0.0 is where it listens, not an address to open: show the machine's name instead.
     shown_host = "localhost" if is_loopback(host) else socket.gethostname() if host in ("0.0.0.0", "::") else host
     address = f"{'https' if tls_cert else 'http'}://{shown_host}:{bound[1]}/" + (f"?token={the_token}" if the_token else "")
-    console.print(Text.assemble("voicetrainer is at ", (address, "bold"), f"  (sessions in {root}; Ctrl+C stops it)"))
+    console.print(Text.assemble("voicetrainer is at ", (address, "bold"), f"  (sessions in {root}; Ctrl+C stops it)"), soft_wrap=True)
     if not is_loopback(host) and not tls_cert:
         console.print(Text("Browsers allow the microphone only on localhost or HTTPS: for other machines, "
-                           "start with --tls-cert and --tls-key.", style="yellow"))
+                           "start with --tls-cert and --tls-key.", style="yellow"), soft_wrap=True)
     uvicorn.Server(config).run(sockets=[sock])
     console.print("Stopped. Every call is saved in its session folder.")

@@ -124,7 +124,7 @@ class Session(_Record):
     stt_model: str | None = None
     tts: str | None = None
     mood_start: float | None = None
-    mode: str | None = Field(None, description="offline, live or text.")
+    mode: str | None = Field(None, description="offline, live (headset), browser (voicetrainer serve) or text.")
     voicetrainer: str | None = Field(None, description="The version that held the call.")
     rubric: RubricRef | None = Field(None, description="The rubric the call was set up to be graded with "
                                                        "(a re-grade may use another; grade.json says which).")

@@ -71,8 +71,8 @@ async def call_socket(ws: WebSocket) -> None:
         try:
             with phone:
                 session = run_call(persona, phone, phone, stt, parts.synthesizer, customer, out, RealClock(),
-                                   CallOptions(agent_gap_s=0.0, mode="live"),
-                                   meta={"end_silence_ms": END_SILENCE_MS, "browser": True, "agent": agent,
+                                   CallOptions(agent_gap_s=0.0, mode="browser"),  # the agent is the folder's name
+                                   meta={"end_silence_ms": END_SILENCE_MS,
                                          "rubric": {"name": parts.rubric.name, "version": parts.rubric.version}},
                                    on_turn=lambda turn: send(_turn_message(turn)))
             send({"type": "ended", "ended_by": session["ended_by"],
@@ -105,6 +105,15 @@ async def call_socket(ws: WebSocket) -> None:
     thread = threading.Thread(target=hold, name=f"call-{out.name}", daemon=True)
     thread.start()
     sending = asyncio.create_task(sender())
+
+    async def close_when_done() -> None:  # the call is over and graded: nothing more to say
+        await asyncio.shield(sending)
+        try:
+            await ws.close()
+        except RuntimeError:
+            pass  # the page closed it first
+
+    closing = asyncio.create_task(close_when_done())
     try:
         while True:
             message = await ws.receive()
@@ -114,13 +123,11 @@ async def call_socket(ws: WebSocket) -> None:
                 phone.feed(message["bytes"])
             elif message.get("text"):
                 _control(message["text"], phone, controls)
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the connection dropped, or we closed it ourselves: either way the call is ending
     finally:
         phone.hang_up()  # page closed or hung up: the call loop ends at its next turn and saves
-        await sending
-        try:
-            await ws.close()
-        except RuntimeError:
-            pass  # already closed by the page
+        await closing
 
 
 def _control(text: str, phone: BrowserPhone, controls: Controls) -> None:

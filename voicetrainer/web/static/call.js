@@ -52,7 +52,7 @@ function stopMicrophone() {
 function onMessage(event) {
   if (typeof event.data !== "string") { playFrame(event.data); return; }
   const m = JSON.parse(event.data);
-  if (m.type === "started") { status("In the call: speak when you are ready."); $("hang-up").disabled = false; }
+  if (m.type === "started") { state.session = m.session; status("In the call: speak when you are ready."); $("hang-up").disabled = false; }
   else if (m.type === "turn") { addLine(m.speaker, m.text); setMood(m.mood); }
   else if (m.type === "stop") stopVoice();
   else if (m.type === "ended") { stopMicrophone(); $("hang-up").disabled = true; status("The call is over: " + m.message + "."); }
