@@ -73,3 +73,12 @@ def test_the_installed_wheel_lists_the_personas_and_holds_an_offline_call(instal
     assert session["persona_snapshot"]["id"] == "angry_refund" and session["rubric"]["version"] == 1
     grade = json.loads((out / "grade.json").read_text())
     assert grade["overall"] >= 75 and (out / "report.html").exists()
+
+
+def test_the_installed_wheel_carries_the_web_apps_pages_and_assets(installed, tmp_path):
+    """`voicetrainer serve` serves every asset itself: they must be inside the wheel."""
+    script = ("from voicetrainer.web.app import STATIC; from voicetrainer.grading.report import TEMPLATES; "
+              "print(sorted(p.name for p in STATIC.iterdir())); print(sorted(p.name for p in TEMPLATES.glob('*serve*')))")
+    out = run(installed / "python", "-c", script, cwd=tmp_path, env=clean_env(tmp_path)).stdout
+    assert "'call.js'" in out and "'mic-worklet.js'" in out and "'serve.css'" in out, out
+    assert "'serve_call.html.j2'" in out and "'serve_team.html.j2'" in out and "'_serve_head.html.j2'" in out, out
