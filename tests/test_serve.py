@@ -183,5 +183,42 @@ def test_serve_explains_bad_options_in_one_sentence(tmp_path):
         taken.listen()
         busy = serve("--port", str(taken.getsockname()[1]))
     assert busy.returncode == 1 and "Cannot listen on 127.0.0.1" in busy.stderr and "--port" in busy.stderr
-    for run in (half, missing, busy):
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    bad = serve("--tls-cert", str(tmp_path / "bad.pem"), "--tls-key", str(tmp_path / "bad.pem"))
+    assert bad.returncode == 1 and "bad.pem" in bad.stderr and "cannot be used" in bad.stderr
+    for run in (half, missing, busy, bad):
         assert "Traceback" not in run.stderr + run.stdout
+
+
+@pytest.mark.slow
+def test_serve_over_https_prints_one_line_and_stops_quietly(tmp_path):
+    """The command as a user runs it: a self-signed certificate, the address printed, a page
+    served over HTTPS, Ctrl+C; nothing else on the terminal."""
+    import shutil
+    import signal
+    import ssl
+    import urllib.request
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from voicetrainer.cli import main; main()", "serve", "--port", "0",
+         "--tls-cert", str(cert), "--tls-key", str(key), "--sessions", str(tmp_path / "sessions"), "--caller", "scripted"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "400", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    try:
+        line = proc.stdout.readline()  # after the models have loaded
+        address = re.search(r"https://localhost:\d+/", line)
+        assert address, line
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False  # the certificate names localhost; urllib connects to it by that name anyway
+        with urllib.request.urlopen(address.group(0), context=context, timeout=20) as page:
+            assert page.status == 200 and "Dana Whitaker" in page.read().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Stopped." in out and err.strip() == "", (out, err)

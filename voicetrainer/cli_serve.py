@@ -55,6 +55,21 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_tls(cert: Path, key: Path) -> None:
+    """Load the certificate and key as uvicorn will, before the models load: a wrong file is
+    one sentence at once, not a traceback after start-up."""
+    import ssl
+
+    for path in (cert, key):
+        if not path.is_file():
+            raise VoiceTrainerError(f"The file {path} does not exist.", hint="give the PEM files of your certificate and key")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise VoiceTrainerError(f"The TLS certificate {cert} or its key {key} cannot be used ({exc.args[-1] if exc.args else exc}).",
+                                hint="give a PEM certificate with --tls-cert and its private key with --tls-key") from None
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but loopback needs an access token."),
     port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
@@ -82,9 +97,8 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise VoiceTrainerError("HTTPS needs both --tls-cert and --tls-key.", hint="give both files, or neither")
-    for path in (tls_cert, tls_key):
-        if path is not None and not path.is_file():
-            raise VoiceTrainerError(f"The file {path} does not exist.", hint="give the PEM files of your certificate and key")
+    if tls_cert is not None:
+        check_tls(tls_cert, tls_key)
     the_token = access_token(host, token)
     settings = load_settings()
     root = (sessions or settings.sessions_dir).resolve()
@@ -93,11 +107,6 @@ def serve(
         parts = load_parts(settings, root, resolve_personas(personas_dir), prompts_dir, choose_caller(caller, settings), the_token)
     config = uvicorn.Config(create_app(parts), log_level="warning", access_log=False, ws_max_size=1 << 20, timeout_graceful_shutdown=3,
                             ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None)
-    try:
-        config.load()  # the TLS files are read here: a bad one is a sentence, not a traceback
-    except (OSError, ValueError) as exc:
-        raise VoiceTrainerError(f"The TLS certificate or key cannot be used ({exc}).",
-                                hint="give a PEM certificate with --tls-cert and its key with --tls-key") from None
     bound = sock.getsockname()
     # 0.0.0.0 is where it listens, not an address to open: show the machine's name instead.
     shown_host = "localhost" if is_loopback(host) else socket.gethostname() if host in ("0.0.0.0", "::") else host
@@ -106,5 +115,8 @@ def serve(
     if not is_loopback(host) and not tls_cert:
         console.print(Text("Browsers allow the microphone only on localhost or HTTPS: for other machines, "
                            "start with --tls-cert and --tls-key.", style="yellow"), soft_wrap=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn has shut down cleanly and re-raises the Ctrl+C it caught
+        pass
     console.print("Stopped. Every call is saved in its session folder.")
