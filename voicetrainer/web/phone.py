@@ -45,6 +45,7 @@ class BrowserPhone(Headset):
         super().__init__(options, controls, stt, record_dir)
         self._send_audio, self._send_event = send_audio, send_event
         self._pump: threading.Thread | None = None
+        self._player: Player | None = None
         self._closed = threading.Event()
 
     # -- the "streams" ---------------------------------------------------------------------
@@ -64,13 +65,17 @@ class BrowserPhone(Headset):
 
     def feed(self, pcm16: bytes) -> None:
         """One frame from the page's microphone (16 kHz mono signed 16-bit little-endian)."""
-        samples = np.frombuffer(pcm16[: 2 * MAX_FRAME_SAMPLES - (len(pcm16) % 2)], dtype="<i2")
+        usable = min(len(pcm16), 2 * MAX_FRAME_SAMPLES) & ~1  # whole samples, at most a second
+        samples = np.frombuffer(pcm16[:usable], dtype="<i2")
         if len(samples):
             self._blocks.put((time.perf_counter(), samples.astype(np.float32) / 32768.0))
 
     def hang_up(self) -> None:
-        """The agent pressed hang-up or closed the page: the call ends at the next turn."""
+        """The agent pressed hang-up or closed the page: the customer stops at once and the
+        call ends (the call loop sees it when it next waits for the agent)."""
         self.controls.end.set()
+        if self._player is not None:
+            self._player.cut()
 
     def _pump_output(self) -> None:
         """Pull the Player like a sound card would, BLOCK_S at a time on a steady clock, and
@@ -91,7 +96,13 @@ class BrowserPhone(Headset):
     # -- AudioSink -------------------------------------------------------------------------
 
     def play(self, chunks: Iterable[Audio], turn_index: int) -> Playback:
-        playback = super().play(chunks, turn_index)
+        def until_hung_up():  # no more of the reply once the agent has hung up
+            for chunk in chunks:
+                if self.controls.end.is_set():
+                    return
+                yield chunk
+
+        playback = super().play(until_hung_up(), turn_index)
         if playback.interrupted_at_s is not None:
             self._send_event({"type": "stop"})  # drop what the page has scheduled but not yet played
         return playback

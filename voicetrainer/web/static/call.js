@@ -50,7 +50,7 @@ function stopMicrophone() {
 }
 
 function onMessage(event) {
-  if (typeof event.data !== "string") { playFrame(event.data); return; }
+  if (typeof event.data !== "string") { if (!state.hungUp) playFrame(event.data); return; }
   const m = JSON.parse(event.data);
   if (m.type === "started") { state.session = m.session; status("In the call: speak when you are ready."); $("hang-up").disabled = false; }
   else if (m.type === "turn") { addLine(m.speaker, m.text); setMood(m.mood); }
@@ -100,6 +100,7 @@ async function start() {
 $("start-call").addEventListener("click", start);
 $("hang-up").addEventListener("click", () => {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "hangup" }));
+  state.hungUp = true;  // frames still on their way are not played
   stopMicrophone();
   stopVoice();
   $("hang-up").disabled = true;
