@@ -70,3 +70,24 @@ def test_hanging_up_stops_the_customer_at_once_and_ends_the_call(phone):
     assert time.perf_counter() - started < 1.5
     assert sum(len(b) for b in phone.sent) // 2 < 1.2 * OUT_RATE
     assert phone.next_turn() is None and phone.ended_by == "agent_ended"
+
+
+def test_muted_speech_is_not_heard(phone):
+    turn = read_audio(FIXTURE_CALLS / "angry_refund_good" / "01.wav", STT_RATE)
+    phone.controls.muted.set()
+    for frame in pcm(np.concatenate([turn.samples, np.zeros(6 * STT_RATE, np.float32)])):
+        phone.feed(frame)
+    audio = phone.next_turn()  # the persona's idle time passes: a silent turn, not the speech
+    assert audio is not None and phone.last_turn_silent
+
+
+def test_repeat_plays_the_last_reply_again_and_notes_it(phone):
+    tone = Audio(np.full(OUT_RATE // 2, 0.2, np.float32), OUT_RATE)
+    phone.play([tone], 1)
+    first = sum(len(b) for b in phone.sent)
+    phone.controls.repeat.set()
+    phone.feed(pcm(np.zeros(FRAME, np.float32))[0])  # the page's microphone keeps sending
+    threading.Timer(3.0, phone.hang_up).start()  # the repeat drains what was sent: end the wait
+    assert phone.next_turn() is None
+    assert sum(len(b) for b in phone.sent) - first == pytest.approx(first, abs=2 * BLOCK_S * OUT_RATE)
+    assert [n["event"] for n in phone.notes] == ["repeated"] and "Repeat button" in phone.notes[0]["message"]

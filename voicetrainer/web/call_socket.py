@@ -7,7 +7,8 @@ call thread hands it, in order (a WebSocket must not be written by two tasks at 
 Messages to the page (JSON text): started {session}, turn {speaker, text, mood}, stop
 (barge-in: drop scheduled audio), ended {ended_by, message}, grading, report {url},
 error {message}. Binary messages either way are 16 kHz mono 16-bit PCM.
-Messages from the page: binary microphone frames; {"type": "hangup" | "repeat" | "mute"}.
+Messages from the page: binary microphone frames; {"type": "hangup" | "repeat"};
+{"type": "mute", "on": bool}.
 """
 
 from __future__ import annotations
@@ -132,12 +133,13 @@ async def call_socket(ws: WebSocket) -> None:
 
 def _control(text: str, phone: BrowserPhone, controls: Controls) -> None:
     try:
-        kind = json.loads(text).get("type")
+        message = json.loads(text)
+        kind = message.get("type")
     except (ValueError, AttributeError):
         return  # not ours: ignored
     if kind == "hangup":
         phone.hang_up()
     elif kind == "repeat":
         controls.repeat.set()
-    elif kind == "mute":
-        controls.press("m")
+    elif kind == "mute":  # the page says which state it shows, so the two cannot drift apart
+        (controls.muted.set if message.get("on") else controls.muted.clear)()

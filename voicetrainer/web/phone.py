@@ -93,6 +93,11 @@ class BrowserPhone(Headset):
             self._player.callback(out, frames, None, None)
             self._send_audio((np.clip(out[:, 0], -1.0, 1.0) * 32767).astype("<i2").tobytes())
 
+    def _repeat_last(self) -> None:
+        super()._repeat_last()
+        if self.notes and self.notes[-1].get("event") == "repeated":  # the journal says how it was asked for
+            self.notes[-1]["message"] = "the agent replayed the customer's last line (Repeat button)"
+
     # -- AudioSink -------------------------------------------------------------------------
 
     def play(self, chunks: Iterable[Audio], turn_index: int) -> Playback:

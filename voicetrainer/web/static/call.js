@@ -7,6 +7,14 @@ window.voicetrainer = state;  // the browser tests read the counters
 
 function status(text) { $("status").textContent = text; }
 
+function setInCall(on) {
+  for (const id of ["hang-up", "mute", "repeat"]) $(id).disabled = !on;
+}
+
+function send(message) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
+}
+
 function addLine(speaker, text) {
   const li = document.createElement("li");
   li.className = speaker;
@@ -52,13 +60,13 @@ function stopMicrophone() {
 function onMessage(event) {
   if (typeof event.data !== "string") { if (!state.hungUp) playFrame(event.data); return; }
   const m = JSON.parse(event.data);
-  if (m.type === "started") { state.session = m.session; status("In the call: speak when you are ready."); $("hang-up").disabled = false; }
+  if (m.type === "started") { state.session = m.session; status("In the call: speak when you are ready."); setInCall(true); }
   else if (m.type === "turn") { addLine(m.speaker, m.text); setMood(m.mood); }
   else if (m.type === "stop") stopVoice();
-  else if (m.type === "ended") { stopMicrophone(); $("hang-up").disabled = true; status("The call is over: " + m.message + "."); }
+  else if (m.type === "ended") { stopMicrophone(); setInCall(false); status("The call is over: " + m.message + "."); }
   else if (m.type === "grading") status($("status").textContent + " Grading…");
   else if (m.type === "report") showReport(m.url);
-  else if (m.type === "error") { stopMicrophone(); status(m.message); $("hang-up").disabled = true; }
+  else if (m.type === "error") { stopMicrophone(); status(m.message); setInCall(false); }
 }
 
 function showReport(url) {
@@ -98,11 +106,18 @@ async function start() {
 }
 
 $("start-call").addEventListener("click", start);
+$("mute").addEventListener("click", () => {  // the server hears silence while muted (the headset's m key)
+  const muted = $("mute").getAttribute("aria-pressed") !== "true";
+  $("mute").setAttribute("aria-pressed", String(muted));
+  $("mute").textContent = muted ? "Unmute" : "Mute";
+  send({ type: "mute", on: muted });
+});
+$("repeat").addEventListener("click", () => send({ type: "repeat" }));
 $("hang-up").addEventListener("click", () => {
-  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "hangup" }));
+  send({ type: "hangup" });
   state.hungUp = true;  // frames still on their way are not played
   stopMicrophone();
   stopVoice();
-  $("hang-up").disabled = true;
+  setInCall(false);
   status("Hanging up…");
 });
