@@ -43,7 +43,7 @@ def sessions(tmp_path_factory):
 
 def client(sessions, token=None) -> TestClient:
     parts = ServeParts(Settings(), sessions, ROOT / "personas", None, resolve_rubric(None), token=token)
-    return TestClient(create_app(parts))
+    return TestClient(create_app(parts), base_url="http://localhost:8765")
 
 
 def test_the_home_page_has_a_card_for_every_persona_and_asks_for_a_name(sessions):
@@ -222,3 +222,15 @@ def test_serve_over_https_prints_one_line_and_stops_quietly(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Stopped." in out and err.strip() == "", (out, err)
+
+
+def test_a_socket_from_another_site_and_a_page_under_another_name_are_refused(sessions):
+    c = client(sessions)
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with c.websocket_connect("/ws/call?agent=Ana&persona=angry_refund", headers={"origin": "http://evil.example"}):
+            pass
+    assert refused.value.code == 1008
+    with c.websocket_connect("/ws/call?agent=&persona=angry_refund", headers={"host": "localhost:8765", "origin": "http://localhost:8765"}) as ws:
+        assert ws.receive_json()["type"] == "error"  # its own page: through (and refused only for the missing name)
+    assert c.get("/team", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
+    assert c.get("/team", headers={"host": "127.0.0.1:8765"}).status_code == 200

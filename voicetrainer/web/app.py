@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -25,6 +26,7 @@ from .parts import ServeParts, agent_folder_name
 
 STATIC = Path(__file__).resolve().parent / "static"
 TOKEN_COOKIE, AGENT_COOKIE = "vt_token", "vt_agent"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 REFUSED = "This server needs its access token: open the address `voicetrainer serve` printed (it ends in ?token=...)."
 # Pages load only what the app serves: no CDN, no fonts, no third-party anything.
 CSP = "default-src 'self'; connect-src 'self'; media-src 'self' blob:; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
@@ -51,6 +53,10 @@ class TokenGate:
         return "", False
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not _same_origin(scope):
+            # A browser opens sockets to any site, whatever page it shows: a call is only
+            # started from the app's own page (cross-site WebSocket hijacking).
+            return await send({"type": "websocket.close", "code": 1008})
         if self.token is None or scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         given, from_query = self._given(scope)
@@ -68,6 +74,15 @@ class TokenGate:
             await send(message)
 
         return await self.app(scope, receive, with_cookie)
+
+
+def _same_origin(scope) -> bool:
+    """No Origin (not a browser), or the Origin's host:port is the Host the request was sent to."""
+    headers = dict(scope.get("headers", []))
+    origin, host = headers.get(b"origin"), headers.get(b"host")
+    if origin is None:
+        return True
+    return host is not None and origin.split(b"://", 1)[-1].rstrip(b"/") == host
 
 
 def _html(text: str, status: int = 200) -> HTMLResponse:
@@ -122,6 +137,10 @@ def create_app(parts: ServeParts) -> TokenGate:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])
     app.state.parts = parts
+    if parts.token is None:
+        # Without a token the server is on loopback: refuse requests addressed to another name,
+        # so a web page whose domain is re-pointed at 127.0.0.1 (DNS rebinding) cannot read it.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(LOCAL_HOSTS))
     return TokenGate(app, parts.token)
 
 
