@@ -1,4 +1,4 @@
-# voicetrainer: `make demo` sets up and holds an offline mock call; `make test` sets up and runs the tests.
+# voicetrainer: `make demo` sets up and holds an offline mock call; `make serve` starts the web app; `make test` sets up and runs the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
