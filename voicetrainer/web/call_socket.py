@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import threading
-from pathlib import Path
+from urllib.parse import quote
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -57,14 +57,17 @@ async def call_socket(ws: WebSocket) -> None:
     outbox: asyncio.Queue = asyncio.Queue()
 
     def send(message) -> None:  # from the call thread: in order, through the sender task
-        loop.call_soon_threadsafe(outbox.put_nowait, message)
+        try:
+            loop.call_soon_threadsafe(outbox.put_nowait, message)
+        except RuntimeError:
+            pass  # the server has shut down (its loop is closed): nobody is listening
 
     controls = Controls()
     stt = IncrementalTranscriber(parts.transcriber)
     options = HeadsetOptions(end_silence_ms=END_SILENCE_MS, idle_after_s=persona.mood.idle_after_s,
                              talks_over=persona.mood.talks_over)
     phone = BrowserPhone(options, send_audio=send, send_event=send, controls=controls, stt=stt, record_dir=out)
-    report_url = f"/sessions/{agent}/{out.name}/report.html"
+    report_url = f"/sessions/{quote(agent)}/{quote(out.name)}/report.html"
 
     def hold() -> None:
         """The call, then its grade; the session is saved whatever happens to the page."""
