@@ -26,6 +26,7 @@ demo: setup
 test: setup-test
 	$(BIN)/python -m pytest -q
 
+# The last line of `make bench` is one JSON object; tests/test_bench.py runs each script with --quick.
 bench: setup
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/grade.py

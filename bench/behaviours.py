@@ -9,6 +9,7 @@ are the honest estimate of how the phrases do on new wording. The last line prin
 one JSON object.
 
     .venv/bin/python bench/behaviours.py [--corpus FILE] [--errors]
+    .venv/bin/python bench/behaviours.py --quick   # 20 lines per split: checks it runs (make test)
 """
 
 from __future__ import annotations
@@ -53,9 +54,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="labelled JSON lines file")
     parser.add_argument("--errors", action="store_true", help="list the dev lines the detectors got wrong")
+    parser.add_argument("--quick", action="store_true", help="the first 20 lines of each split (a smoke run)")
     args = parser.parse_args()
 
     lines = load_corpus(args.corpus)
+    if args.quick:
+        lines = [x for split in SPLITS for x in [x for x in lines if x.split == split][:20]]
     started = time.perf_counter()
     answers = run_command(lines)
     elapsed = time.perf_counter() - started

@@ -9,6 +9,7 @@ end, peak RSS and the time from start to ready; the last line is one JSON object
 
     python bench/latency.py                # after: streaming + incremental STT
     python bench/latency.py --before       # also the one-shot path (whole reply, STT after the turn)
+    python bench/latency.py --quick        # two turns of one call per caller: checks it runs (make test)
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def hold_calls(args, parts, caller: str, settings, streaming: bool) -> list[dict
         if not streaming:
             customer.generator = WholeReply(customer.generator)
         source = PacedFileSource(FIXTURES / name, stt=stt if streaming else None, end_silence_ms=args.end_silence)
+        if args.max_turns:
+            source.files = source.files[: args.max_turns]
         with tempfile.TemporaryDirectory() as out:
             session = run_call(persona, source, FileSink(out), stt, synthesizer, customer, out, RealClock(),
                                CallOptions(agent_gap_s=args.agent_gap))
@@ -113,7 +116,12 @@ def main() -> None:
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="LLM server token rate")
     parser.add_argument("--before", action="store_true", help="also run the one-shot path, keys prefixed before_")
     parser.add_argument("--no-llm", action="store_true", help="skip the LLM-server run")
+    parser.add_argument("--max-turns", type=int, default=None, help="agent turns to replay per call (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one call, two turns per caller: a smoke run whose figures mean little")
     args = parser.parse_args()
+    if args.quick:
+        args.calls, args.max_turns = args.calls[:1], 2
 
     from voicetrainer.config import Settings
     from voicetrainer.personas import find_persona
