@@ -30,6 +30,7 @@ test: setup-test
 bench: setup
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/grade.py
+	$(BIN)/python bench/turn_ends.py
 	$(BIN)/python bench/behaviours.py
 
 clean:

@@ -44,6 +44,11 @@ def test_behaviours_bench_runs():
     assert run_bench("behaviours.py")["lines"] == 40
 
 
+def test_turn_ends_bench_runs():
+    figures = run_bench("turn_ends.py")
+    assert figures["smart"]["ends"] and figures["fixed"]["mid_turn_pauses"]
+
+
 @pytest.mark.live
 def test_live_latency_bench_runs():
     if any(shutil.which(tool) is None for tool in ("pulseaudio", "pactl", "paplay", "parec")):

@@ -59,7 +59,7 @@ def call(
     output_device: Optional[str] = OutputDevice,
     ptt: bool = PushToTalk,
     exam: bool = Exam,
-    end_silence: int = EndSilence,
+    end_silence: Optional[int] = EndSilence,
 ) -> None:
     """Hold a mock call: live at your headset, or offline from recorded turns with --agent-audio."""
     from .history import new_session_dir
@@ -112,7 +112,11 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
         from .incremental_stt import IncrementalTranscriber
 
         transcriber = IncrementalTranscriber(transcriber)
-        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms)
+        from .cli_live import DEFAULT_END_SILENCE_MS
+        from .live.endpoint import FixedRule, SmartRule
+
+        rule = SmartRule(DEFAULT_END_SILENCE_MS) if end_silence_ms is None else FixedRule(end_silence_ms)
+        source = PacedFileSource(agent_audio, stt=transcriber, rule=rule)
     return run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),

@@ -13,9 +13,11 @@ InputDevice = typer.Option(None, "--input-device", help="Live mode: microphone b
 OutputDevice = typer.Option(None, "--output-device", help="Live mode: headset/speaker by index or (part of its) name.")
 PushToTalk = typer.Option(False, "--ptt", help="Live mode: push-to-talk; press space to start and again to end your turn.")
 Exam = typer.Option(False, "--exam", help="Live mode: hide the customer's mood meter and the detected behaviours.")
-EndSilence = typer.Option(600, "--end-silence", min=200, max=5000,
-                          help="Live and --realtime mode: milliseconds of silence that end your turn (less after "
-                               "a finished sentence, double after 'and', 'so', 'um').")
+EndSilence = typer.Option(None, "--end-silence", min=200, max=5000,
+                          help="Live and --realtime mode: end your turn by a fixed silence in milliseconds (less after "
+                               "a finished sentence, double after 'and', 'so', 'um') instead of the end-of-turn model "
+                               "(the default: about 0.3 s after a finished sentence, longer when you sound unfinished).")
+DEFAULT_END_SILENCE_MS = 600.0  # the smart rule's fallback and "unfinished" base (endpoint.SmartRule)
 
 
 def devices() -> None:
@@ -39,7 +41,7 @@ def devices() -> None:
 
 def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | None, out: Path,
               input_device: str | None, output_device: str | None, push_to_talk: bool, exam: bool,
-              max_duration: float | None, end_silence_ms: float) -> dict:
+              max_duration: float | None, end_silence_ms: float | None) -> dict:
     """Hold a live call at the headset and return the saved session."""
     from .live.controls import Controls, KeyReader, has_terminal
     from .live.devices import choose_device, native_stderr_muted
@@ -53,7 +55,7 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
                                 hint="run in a terminal, or leave out --ptt so voice detection ends your turns")
     options = HeadsetOptions(
         input_device=choose_device(input_device, "input"), output_device=choose_device(output_device, "output"),
-        end_silence_ms=end_silence_ms, idle_after_s=persona.mood.idle_after_s, talks_over=persona.mood.talks_over,
+        end_silence_ms=end_silence_ms or DEFAULT_END_SILENCE_MS, smart_turn=end_silence_ms is None, idle_after_s=persona.mood.idle_after_s, talks_over=persona.mood.talks_over,
         push_to_talk=push_to_talk, max_duration_s=max_duration,
     )
     console.print(f"Calling [bold]{persona.name}[/] ({persona.id}) live with the [bold]{caller}[/] caller.")
