@@ -128,8 +128,8 @@ def test_the_model_is_asked_once_per_pause_and_a_finished_sound_ends_the_turn_in
     # speech, a 640 ms pause the model calls unfinished (held: 1.2 s), speech, a finished pause
     ended = run_turn(d, judge, "#" * 20 + "." * 20 + "#" * 20 + "." * 40)
     assert ended == 60 + 9 - 1  # 9 windows = 288 ms into the second pause
-    assert len(model.heard) == 2  # once per pause, 3 windows in
-    assert model.heard[0] == (20 + 3) * WINDOW  # the whole turn so far, with the pause so far (no pre-roll here)
+    assert len(model.heard) == 2  # once per pause, at its first silent window
+    assert model.heard[0] == (20 + 1) * WINDOW  # the whole turn so far, with the pause so far (no pre-roll here)
     note = judge.decision(d.silence_ms)
     assert note["rule"] == "smart" and note["p"] == 0.95 and note["hold_ms"] == 288
     assert "finished" in note["why"]

@@ -50,8 +50,10 @@ class IncrementalTranscriber:
 
     # pause_s: 0.12 s starts the decode 80 ms sooner than 0.2 s did; on the fixtures and the
     # shared speech the transcripts differ by a word either way (README, Performance).
-    def __init__(self, transcriber: Transcriber, pause_s: float = 0.12, piece_s: float = 12.0):
+    def __init__(self, transcriber: Transcriber, pause_s: float = 0.12, piece_s: float = 12.0,
+                 cancel_stale: bool = True):
         self.inner = transcriber
+        self.cancel_stale = cancel_stale  # False: stale decodes run to their end (the benchmark's "before")
         self.model_name = transcriber.model_name
         self.pause_s, self.piece_s = pause_s, piece_s
         self.last_tail_s = 0.0  # audio the last transcribe() still had to decode (0: none)
@@ -185,7 +187,7 @@ class IncrementalTranscriber:
             return self._covered + _speech_end(self._samples_locked()[self._covered:], self._rate) > end
 
     def _work(self) -> None:
-        cancellable = _takes_cancel(self.inner)
+        cancellable = self.cancel_stale and _takes_cancel(self.inner)
         while True:
             with self._cond:
                 while (job := self._next_job_locked()) is None:
