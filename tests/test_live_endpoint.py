@@ -124,7 +124,7 @@ def run_turn(detector: TurnDetector, judge: TurnEnd, pattern: str) -> int | None
 
 def test_the_model_is_asked_once_per_pause_and_a_finished_sound_ends_the_turn_in_288_ms():
     model = CountingModel(0.1, 0.95)
-    d, judge = TurnDetector(base_hold_ms=600), TurnEnd(SmartRule(600), model)
+    d, judge = TurnDetector(base_hold_ms=600), TurnEnd(SmartRule(600), model, background=False)
     # speech, a 640 ms pause the model calls unfinished (held: 1.2 s), speech, a finished pause
     ended = run_turn(d, judge, "#" * 20 + "." * 20 + "#" * 20 + "." * 40)
     assert ended == 60 + 9 - 1  # 9 windows = 288 ms into the second pause
@@ -138,7 +138,7 @@ def test_the_model_is_asked_once_per_pause_and_a_finished_sound_ends_the_turn_in
 
 
 def test_an_unfinished_sound_holds_the_turn_past_the_fixed_silence():
-    d, judge = TurnDetector(base_hold_ms=600), TurnEnd(SmartRule(600), CountingModel(0.05))
+    d, judge = TurnDetector(base_hold_ms=600), TurnEnd(SmartRule(600), CountingModel(0.05), background=False)
     assert run_turn(d, judge, "#" * 20 + "." * 60) == 20 + 38 - 1  # 1200 ms = 37.5 windows
     fixed = TurnDetector(base_hold_ms=600)
     assert run_turn(fixed, TurnEnd(FixedRule(600)), "#" * 20 + "." * 60) == 20 + 19 - 1  # 600 ms
@@ -149,9 +149,28 @@ def test_a_failing_model_leaves_the_fixed_rule_in_charge():
         def probability(self, audio):
             raise RuntimeError("no model")
 
-    d, judge = TurnDetector(base_hold_ms=600), TurnEnd(SmartRule(600), Broken())
+    d, judge = TurnDetector(base_hold_ms=600), TurnEnd(SmartRule(600), Broken(), background=False)
     assert run_turn(d, judge, "#" * 20 + "." * 60) == 20 + 19 - 1
     assert "not answered" in judge.decision(d.silence_ms)["why"]
+
+
+def test_the_model_answers_on_its_own_thread_and_the_rule_uses_the_answer_once_it_is_there():
+    import threading
+
+    release = threading.Event()
+
+    class Slow(CountingModel):
+        def probability(self, audio):
+            release.wait(5)
+            return super().probability(audio)
+
+    judge = TurnEnd(SmartRule(600), Slow(0.9))
+    heard = lambda: np.zeros(WINDOW, np.float32)  # noqa: E731
+    assert judge.hold(32, None, heard) == 600  # asked, not answered: the fixed rule meanwhile, without waiting
+    assert judge.hold(64, None, heard) == 600
+    release.set()
+    judge._asked.result(timeout=5)
+    assert judge.hold(96, None, heard) == 288 and judge.decision(96)["p"] == 0.9
 
 
 def test_player_cut_reports_what_was_played():

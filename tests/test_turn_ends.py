@@ -62,3 +62,25 @@ def test_the_smart_rule_cuts_mid_turn_pauses_no_more_often_and_answers_finished_
     assert cut_rate(smart) <= cut_rate(fixed)
     assert wait(smart) < wait(fixed)
     assert wait(smart) <= 400  # a finished human sentence: answered in about 0.3 s
+
+
+def test_a_paced_replay_ends_each_turn_by_the_model_and_notes_why(shared_speech, tmp_path):
+    """The path `voicetrainer call --realtime` and the benchmark take: real speech fed in real
+    time, the model asked in the pause on its own thread, the decision kept for the journal."""
+    from voicetrainer.files import PacedFileSource
+    from voicetrainer.live.endpoint import SmartRule
+
+    for i, entry in enumerate(e for e in shared_speech if e["duration_s"] <= 4.0):
+        if i == 2:
+            break
+        src = SHARED_SPEECH / entry["file"]
+        (tmp_path / f"{i + 1:02d}{src.suffix}").symlink_to(src)
+    source = PacedFileSource(tmp_path, rule=SmartRule(600))  # no transcriber: the sound alone decides
+    for _ in range(2):
+        assert source.next_turn() is not None
+        note = source.notes.pop()
+        assert note["event"] == "end_of_turn" and note["rule"] == "smart" and 0 <= note["p"] <= 1
+        finished = note["p"] >= 0.5
+        assert note["hold_ms"] == (288 if finished else 1200)
+        assert ("sounds finished" if finished else "sounds unfinished") in note["why"]
+        assert note["hold_ms"] <= source.last_endpoint_ms <= note["hold_ms"] + 40

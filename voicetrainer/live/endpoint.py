@@ -16,7 +16,9 @@ rules on a test set of real turn ends and mid-turn pauses (voicetrainer.testing.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,11 +139,16 @@ class SmartRule(EndOfTurnRule):
 
 class TurnEnd:
     """Asks the rule, once per window of a pause, how long the pause must last, asking the
-    end-of-turn model when the rule wants it; remembers why, for the journal."""
+    end-of-turn model when the rule wants it; remembers why, for the journal.
 
-    def __init__(self, rule: EndOfTurnRule, model=None):
+    The model runs on a thread of its own (`background`): the microphone loop, and the
+    paced replay, keep feeding the transcriber meanwhile, so the pause-time decode starts
+    on time; the rule sees the answer from the first window after it arrives."""
+
+    def __init__(self, rule: EndOfTurnRule, model=None, background: bool = True):
         self.rule = rule
         self.model = model
+        self.background = background
         if rule.uses_model and model is None:
             from .smart_turn import shared_model
 
@@ -163,9 +170,11 @@ class TurnEnd:
         self.model_ms: float | None = None
         self.last = Hold(0.0, "")
         self._text: str | None = None
+        self._asked: Future | None = None  # an answer for an earlier pause is never read
 
     def speech(self, pause_ms: float) -> None:
         """The agent spoke again after `pause_ms` of silence: that pause did not end the turn."""
+        self._collect()
         if self.probability is not None:
             self.pauses.append({"pause_ms": round(pause_ms), "p": round(self.probability, 3),
                                 "hold_ms": round(self.last.hold_ms), "why": self.last.reason})
@@ -173,19 +182,29 @@ class TurnEnd:
 
     def hold(self, silence_ms: float, text: str | None, heard) -> float:
         """The silence that ends the turn now; `heard()` gives the turn's audio so far."""
-        if self.rule.uses_model and self.model_ms is None and silence_ms >= self.rule.model_at_ms:
-            started = time.perf_counter()
-            try:
-                self.probability = self.model.probability(heard())
-            except Exception:  # noqa: BLE001 - without the model the fixed rule decides; the journal says so
-                self.probability = None
-            self.model_ms = (time.perf_counter() - started) * 1000
+        if self.rule.uses_model and self._asked is None and silence_ms >= self.rule.model_at_ms:
+            audio = heard()
+            self._asked = _model_thread().submit(self._ask, audio) if self.background else _done(self._ask(audio))
+        self._collect()
         self._text = text
         self.last = self.rule.hold(text, self.probability)
         return self.last.hold_ms
 
+    def _ask(self, audio: np.ndarray) -> tuple[float | None, float]:
+        started = time.perf_counter()
+        try:
+            p = self.model.probability(audio)
+        except Exception:  # noqa: BLE001 - without the model the fixed rule decides; the journal says so
+            p = None
+        return p, (time.perf_counter() - started) * 1000
+
+    def _collect(self) -> None:
+        if self._asked is not None and self.model_ms is None and self._asked.done():
+            self.probability, self.model_ms = self._asked.result()
+
     def decision(self, silence_ms: float) -> dict:
         """The journal's record of why this turn ended when it did."""
+        self._collect()
         note = {"event": "end_of_turn", "rule": self.rule.name, "silence_ms": round(silence_ms),
                 "hold_ms": round(self.last.hold_ms), "why": self.last.reason}
         if self.probability is not None:
@@ -197,6 +216,25 @@ class TurnEnd:
         if self.pauses:
             note["earlier_pauses"] = self.pauses
         return note
+
+
+_THREAD: ThreadPoolExecutor | None = None
+_THREAD_LOCK = threading.Lock()
+
+
+def _model_thread() -> ThreadPoolExecutor:
+    """One thread for the end-of-turn model in this process, started when first needed."""
+    global _THREAD
+    with _THREAD_LOCK:
+        if _THREAD is None:
+            _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="end-of-turn")
+        return _THREAD
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 @dataclass
