@@ -9,7 +9,8 @@ evidence arriving when it would live:
 
 - wait: silence after the true end of a turn until the rule ends it (median, p90);
 - premature cuts: the share of mid-turn pauses the rule ends, for pauses of 0.5, 0.75 and
-  1.0 s (a hesitation), before the speaker would have gone on.
+  1.0 s (a hesitation), before the speaker would have gone on; pauses between two sentences
+  of one recording are reported on their own ("between sentences").
 
 The transcript arrives 0.12 s + the decode time into the pause: as measured in this run
 ("measured", moves with the machine's load) and at a 0.45 s decode (an idle machine here).
@@ -44,7 +45,7 @@ IDLE_DECODE_MS = 450.0
 
 def score(rule, measured, decode_ms=None) -> dict:
     """Wait on true ends and premature cuts on mid-turn pauses for one rule."""
-    from voicetrainer.testing.turn_ends import MID_TURN, replay
+    from voicetrainer.testing.turn_ends import MID_TURN, SENTENCE, replay
 
     ends = [replay(rule, m, rule.model_at_ms, decode_ms=decode_ms) for m in measured if m.case.kind == "end"]
     out: dict = {"ends": len(ends)}
@@ -63,6 +64,9 @@ def score(rule, measured, decode_ms=None) -> dict:
         times = [t for m, t in zip(mids, ended_at) if m.case.kind == kind]
         if times:
             out[f"cut_rate_{kind}"] = round(sum(t < d for t in times for d in PAUSES_MS) / (len(times) * len(PAUSES_MS)), 3)
+    between = [replay(rule, m, rule.model_at_ms, decode_ms=decode_ms) for m in measured if m.case.kind == SENTENCE]
+    if between:  # a pause between two sentences of one turn: reported apart from the mid-turn pauses
+        out["cut_rate_between_sentences"] = round(sum(t < d for t in between for d in PAUSES_MS) / (len(between) * len(PAUSES_MS)), 3)
     return out
 
 
@@ -110,13 +114,14 @@ def main() -> None:
         model_ms = statistics.median(m.model_ms for m in measured)
         print(f"\n{label}: {len(measured)} cases {kinds}; model {model_ms:.0f} ms, pause-time decode {decode:.0f} ms (medians)")
         print(f"  {'rule':6} {'decode':>9} {'wait p50':>9} {'p90':>6} {'cut rate':>9}  " +
-              " ".join(f"{d / 1000:.2f}s" for d in PAUSES_MS) + "   comma  continuing  mid_phrase")
+              " ".join(f"{d / 1000:.2f}s" for d in PAUSES_MS) + "   comma  continuing  mid_phrase  between sentences")
         block = {"cases": kinds, "model_ms_median": round(model_ms), "decode_ms_median": round(decode)}
         for decode_label, decode_ms in (("measured", None), ("idle", IDLE_DECODE_MS)):
             for rule in (fixed, smart):
                 s = score(rule, measured, decode_ms)
                 block[f"{rule.name}_{decode_label}"] = s
-                kinds_line = "  ".join(f"{s.get(f'cut_rate_{k}', float('nan')):6.2f}" for k in te.MID_TURN)
+                kinds_line = "  ".join(f"{s.get(f'cut_rate_{k}', float('nan')):6.2f}" for k in te.MID_TURN) + \
+                    f"  {s.get('cut_rate_between_sentences', float('nan')):6.2f}"
                 print(f"  {rule.name:6} {decode_label:>9} {s.get('wait_median_ms', 0):9d} {s.get('wait_p90_ms', 0):6d} "
                       f"{s['premature_cut_rate'] or 0:9.2f}  " +
                       " ".join(f"{s[f'cut_rate_{d}ms'] or 0:5.2f}" for d in PAUSES_MS) + f"   {kinds_line}")

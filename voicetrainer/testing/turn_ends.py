@@ -8,8 +8,11 @@ replay feeds it):
   word timestamps, moved to the quietest 10 ms nearby so no word is clipped) and splicing
   in silence: `comma` (Whisper or the reference wrote a comma there), `continuing` (after
   "and", "so", "but", "because", "um", …: the speaker is audibly going on), `mid_phrase`
-  (any other boundary inside a sentence: a hesitation). Boundaries after a full stop inside
-  a recording are left out: whether that is the end of a turn is a matter of taste.
+  (any other boundary inside a sentence: a hesitation);
+- `sentence`: a pause after a finished sentence inside a recording, when the speaker goes
+  on with the next one. Reported on its own (SENTENCE), not counted with the mid-turn
+  pauses: a listener may take the turn there, but a trainee saying "Thank you for calling.
+  This is Alex. How can I help?" should not be cut after the first sentence.
 
 `measure()` computes, once per case, what the live path would know during the pause: the
 end-of-turn model's probability (taken, as live, at `model_at_ms` of silence) and the
@@ -34,8 +37,9 @@ from ..audio import STT_RATE, Audio, read_audio, speech_end_s
 from ..live.endpoint import CONTINUING, WINDOW_MS, EndOfTurnRule
 
 RATE = STT_RATE
-KINDS = ("end", "comma", "continuing", "mid_phrase")
-MID_TURN = KINDS[1:]
+KINDS = ("end", "comma", "continuing", "mid_phrase", "sentence")
+MID_TURN = ("comma", "continuing", "mid_phrase")
+SENTENCE = "sentence"
 
 
 @dataclass
@@ -75,13 +79,13 @@ def cases_from_recording(name: str, audio: Audio, transcriber, rng: random.Rando
     words = transcriber.transcribe(Audio(samples, RATE)).words
     out = [Case(f"{name}@end", "end", samples, " ".join(w.text for w in words[-6:]))]
     ref_commas = {_norm(w) for w in reference.split() if w.endswith(",")}
-    by_kind: dict[str, list[Case]] = {k: [] for k in MID_TURN}
+    by_kind: dict[str, list[Case]] = {k: [] for k in KINDS[1:]}
     for i in range(1, len(words) - 2):  # at least one word before, two after
         word, after = words[i], words[i + 1]
         bare = _norm(word.text)
         if word.text.rstrip().endswith((".", "?", "!")):
-            continue  # a finished sentence inside the recording: not clearly a mid-turn pause
-        if word.text.rstrip().endswith(",") or (bare in ref_commas and bare):
+            kind = "sentence"
+        elif word.text.rstrip().endswith(",") or (bare in ref_commas and bare):
             kind = "comma"
         elif bare in CONTINUING:
             kind = "continuing"
@@ -93,7 +97,8 @@ def cases_from_recording(name: str, audio: Audio, transcriber, rng: random.Rando
         before = " ".join(w.text for w in words[max(0, i - 5): i + 1])
         by_kind[kind].append(Case(f"{name}@{cut / RATE:.2f}", kind, _fade(samples[:cut]), before))
     for kind, found in by_kind.items():
-        out += rng.sample(found, min(per_kind, len(found)))
+        pick = random.Random(f"{name}/{kind}") if kind == "sentence" else rng  # (added later: the others stay as they were)
+        out += pick.sample(found, min(per_kind, len(found)))
     return out
 
 
