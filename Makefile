@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out/angry_refund_good
 
-.PHONY: setup setup-test demo test bench clean
+.PHONY: setup setup-test demo test bench detectors clean
 
 $(STAMP): pyproject.toml
 	scripts/system-deps.sh run
@@ -32,6 +32,10 @@ bench: setup
 	$(BIN)/python bench/grade.py
 	$(BIN)/python bench/turn_ends.py
 	$(BIN)/python bench/behaviours.py
+
+# Rebuild the learned behaviour heads from the labelled corpus (seeded: the same lines give the same file).
+detectors: setup
+	$(BIN)/voicetrainer behaviours train
 
 clean:
 	rm -rf $(VENV) demo-out sessions .pytest_cache

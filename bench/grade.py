@@ -118,7 +118,7 @@ def main() -> None:
         figures["scoring_ms"], _ = timed(lambda: score_rubric(rubric, evidence, metrics, turns), args.repeat)
 
         t0 = time.perf_counter()
-        grade_session(long, rubric, audio=False)  # cold: includes reading and validating the persona file
+        grade_session(long, rubric, audio=False)  # cold: includes the first validation of the record
         figures["first_grade_without_audio_ms"] = (time.perf_counter() - t0) * 1000
         figures["grade_without_audio_ms"], _ = timed(lambda: grade_session(long, rubric, audio=False), args.repeat)
         figures["grade_with_audio_ms"], grade = timed(lambda: grade_session(long, rubric), args.repeat)

@@ -1,8 +1,8 @@
 """How fast the customer answers: offline calls over the recorded fixtures, spoken in real time.
 
 Each agent turn is fed at speaking speed, followed by the silence the live headset would
-wait for (--rule smart: the end-of-turn model, live.endpoint.SmartRule; --rule fixed: --end-silence,
-shortened after a finished sentence); Whisper transcribes while the agent speaks, and the reply is
+wait for (--rule fixed, the default as in `voicetrainer call`: --end-silence, shortened after a
+finished sentence; --rule smart: the end-of-turn model, live.endpoint.SmartRule); Whisper transcribes while the agent speaks, and the reply is
 synthesized sentence by sentence. --compare also runs the other rule (keys prefixed with its name). Two runs: the scripted
 caller, then the LLM caller against the local OpenAI-protocol server streaming at a set
 first-token delay and token rate. Prints median and 95th percentile per stage and end to
@@ -62,7 +62,7 @@ class WholeReply:
         yield " ".join(self.inner.sentences(ctx))
 
 
-def hold_calls(args, parts, caller: str, settings, streaming: bool, rule: str = "smart") -> list[dict]:
+def hold_calls(args, parts, caller: str, settings, streaming: bool, rule: str = "fixed") -> list[dict]:
     from voicetrainer.call import CallOptions, run_call
     from voicetrainer.clock import RealClock
     from voicetrainer.files import FileSink, PacedFileSource
@@ -146,8 +146,9 @@ def main() -> None:
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="LLM server token rate")
     parser.add_argument("--before", action="store_true", help="also run the one-shot path, keys prefixed before_")
     parser.add_argument("--no-llm", action="store_true", help="skip the LLM-server run")
-    parser.add_argument("--rule", choices=("smart", "fixed"), default="smart",
-                        help="end-of-turn rule: the model (default) or the fixed --end-silence rule")
+    parser.add_argument("--rule", choices=("fixed", "smart"), default="fixed",
+                        help="end-of-turn rule: the fixed --end-silence rule (default, as `voicetrainer call`) "
+                             "or the model (--turn-end smart, experimental)")
     parser.add_argument("--compare", action="store_true", help="also run the other rule (keys prefixed fixed_/smart_)")
     parser.add_argument("--no-cancel", action="store_true", help="let stale pause-time decodes run on (the old way)")
     parser.add_argument("--human", type=int, default=0, metavar="N",

@@ -33,6 +33,11 @@ GOOD = [
 ]
 
 
+def cited(criterion: dict) -> list[dict]:
+    """A criterion's evidence without the detector's confidence (which moves when the heads are retrained)."""
+    return [{k: v for k, v in e.items() if k != "confidence"} for e in criterion["evidence"]]
+
+
 def scores(grade: dict) -> dict:
     return {c["id"]: c["score"] for c in grade["criteria"]}
 
@@ -58,7 +63,7 @@ def test_good_text_call_scores_well_and_cites_its_lines(baseline):
     assert baseline["judge"] == "rules" and 75 <= baseline["overall"] <= 100
     empathy = next(c for c in baseline["criteria"] if c["id"] == "empathy")
     assert {"turn": 2, "quote": "I'm so sorry, I can hear how frustrating this has been.",
-            "behaviour": "acknowledges_feelings", "effect": "for"} in empathy["evidence"]
+            "behaviour": "acknowledges_feelings", "effect": "for"} in cited(empathy)
 
 
 @pytest.mark.parametrize("line, behaviour, lowered", [
@@ -74,7 +79,7 @@ def test_each_defect_lowers_its_criterion_and_is_quoted(tmp_path, baseline, line
     for cid in lowered:
         assert scores(grade)[cid] < scores(baseline)[cid], cid
         criterion = next(c for c in grade["criteria"] if c["id"] == cid)
-        assert {"turn": 10, "quote": line, "behaviour": behaviour, "effect": "against"} in criterion["evidence"]
+        assert {"turn": 10, "quote": line, "behaviour": behaviour, "effect": "against"} in cited(criterion)
     assert grade["overall"] < baseline["overall"]
 
 
@@ -175,7 +180,7 @@ def test_a_promise_the_persona_cannot_keep_is_a_false_promise(tmp_path, baseline
     line = "Don't worry, it'll be in your account today."  # no "promise" in it
     grade = grade_lines(tmp_path, with_defect(line))
     expectations = next(c for c in grade["criteria"] if c["id"] == "expectations")
-    assert {"turn": 10, "quote": line, "behaviour": "false_promise", "effect": "against"} in expectations["evidence"]
+    assert {"turn": 10, "quote": line, "behaviour": "false_promise", "effect": "against"} in cited(expectations)
     assert expectations["score"] < scores(baseline)["expectations"]
     honest = grade_lines(tmp_path, with_defect("The credit will be on your account, and I'll email you today."), "honest")
-    assert scores(honest)["expectations"] == scores(baseline)["expectations"]
+    assert scores(honest)["expectations"] >= scores(baseline)["expectations"]  # not a false promise

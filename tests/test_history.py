@@ -211,6 +211,7 @@ def test_two_calls_in_a_row_get_two_folders_under_the_configured_root(tmp_path):
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_progress_page_in_a_real_browser(sessions, tmp_path):
     """Chromium opens the page: one row per call, the overall chart with a point per graded call,
     one chart per criterion, report links that lead to each call's report; no network."""

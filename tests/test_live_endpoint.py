@@ -287,3 +287,52 @@ def test_live_view_shows_transcript_and_hides_the_mood_in_exam_mode(exam):
     assert "Thank you for calling." in text and "Finally!  [cut off]" in text and "MUTED" in text
     assert "q end call" in text
     assert ("mood" in text) is not exam
+
+
+def test_the_fixed_rule_is_the_default_and_smart_is_opt_in():
+    """The model rule cut multi-sentence turns live and answered no sooner on 2 cores
+    (README, "When is your turn over?"): live calls and --realtime wait the fixed silence
+    unless `--turn-end smart` is given."""
+    from typer.testing import CliRunner
+
+    from voicetrainer.cli import app
+    from voicetrainer.cli_live import check_turn_end
+    from voicetrainer.errors import VoiceTrainerError
+    from voicetrainer.live.headset import HeadsetOptions
+
+    assert HeadsetOptions().smart_turn is False
+    assert check_turn_end("fixed") == "fixed" and check_turn_end(" Smart ") == "smart"
+    with pytest.raises(VoiceTrainerError, match="--turn-end must be fixed or smart"):
+        check_turn_end("model")
+    import inspect
+
+    from voicetrainer import cli, cli_live
+
+    assert inspect.signature(cli.call).parameters["turn_end"].default.default == "fixed"
+    assert inspect.signature(cli._offline_call).parameters["turn_end"].default == "fixed"
+    assert inspect.signature(cli_live.live_call).parameters["turn_end"].default == "fixed"
+    shown = CliRunner().invoke(app, ["call", "--help"], env={"COLUMNS": "200"}).output
+    assert "--turn-end" in shown and "experimental" in shown
+
+
+def test_end_of_turn_notes_of_both_rules_are_valid_session_notes():
+    """What TurnEnd journals (call.py passes a source's notes to Recorder.note) reads back as
+    part of a typed Session, and the session says which rule the call used."""
+    from voicetrainer.record.models import Note, Session
+
+    fixed = TurnEnd(FixedRule(600), background=False)
+    fixed.start_turn()
+    fixed.hold(0.0, "Thank you for calling.", None)
+    smart = TurnEnd(SmartRule(600), CountingModel(0.1, 0.95), background=False)
+    d = TurnDetector(base_hold_ms=600)
+    run_turn(d, smart, "#" * 20 + "." * 20 + "#" * 20 + "." * 40)
+    notes = [fixed.decision(420), smart.decision(d.silence_ms)]
+    assert notes[1]["earlier_pauses"] and notes[0]["rule"] == "fixed"
+    for note in notes:
+        assert Note.model_validate(note).model_dump() == note
+    for rule in ("fixed", "smart"):
+        session = Session.model_validate({"persona": "angry_refund", "ended_by": "agent_closed", "turns": [],
+                                          "end_silence_ms": 600, "end_of_turn": rule, "notes": notes})
+        assert session.end_of_turn == rule and [n.event for n in session.notes] == ["end_of_turn"] * 2
+    with pytest.raises(ValueError):
+        Session.model_validate({"persona": "angry_refund", "ended_by": "agent_closed", "end_of_turn": "model"})

@@ -42,12 +42,14 @@ def llm_call(tmp_path_factory, transcriber, synthesizer):
         yield session, out, list(server.requests)
 
 
+@pytest.mark.slow
 def test_auto_uses_the_llm_when_configured_and_says_so(llm_call):
     session, _, requests = llm_call
     assert session["caller"] == "llm:test-model"
     assert len(requests) >= 5 and all(r["stream"] is True for r in requests)
 
 
+@pytest.mark.slow
 def test_requests_carry_persona_mood_and_history(llm_call):
     session, _, requests = llm_call
     first, later = requests[0], requests[3]
@@ -62,6 +64,7 @@ def test_requests_carry_persona_mood_and_history(llm_call):
     assert all(r["_auth_present"] for r in requests)
 
 
+@pytest.mark.slow
 def test_replies_are_sanitized(llm_call):
     session, _, _ = llm_call
     customer = [t["text"] for t in session["turns"] if t["speaker"] == "customer"]
@@ -70,6 +73,7 @@ def test_replies_are_sanitized(llm_call):
     assert customer[4] == "Okay, that sounds better."
 
 
+@pytest.mark.slow
 def test_server_error_and_timeout_fall_back_to_scripted_lines_and_are_journaled(llm_call):
     session, out, _ = llm_call
     errors = [n for n in session["notes"] if n["event"] == "caller_error"]
@@ -82,6 +86,7 @@ def test_server_error_and_timeout_fall_back_to_scripted_lines_and_are_journaled(
     assert len(customer) >= 5, "the call went on after both failures"
 
 
+@pytest.mark.slow
 def test_the_api_key_is_never_written(llm_call):
     _, out, _ = llm_call
     for path in out.iterdir():
@@ -142,6 +147,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_an_unreachable_server_is_a_warning_and_the_call_goes_on(tmp_path):
     import shutil
     import subprocess

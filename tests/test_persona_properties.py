@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,6 +108,7 @@ def assert_located_or_valid(text: str) -> None:
         assert isinstance(persona, Persona)
 
 
+@pytest.mark.slow  # ~15 s: 60 mutated persona files
 @FAST
 @given(mutated())
 def test_mutated_personas_fail_only_with_located_problems(text):

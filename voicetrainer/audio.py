@@ -6,6 +6,7 @@ sample rate; this module is the only place that knows about files and formats.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +35,32 @@ class Audio:
         return Audio(out, rate)
 
 
-def read_audio(path: str | Path, rate: int | None = STT_RATE) -> Audio:
-    """Read a WAV/FLAC/OGG file, mix to mono and resample (None keeps the file's rate)."""
+def audio_length_s(path: str | Path) -> float:
+    """How long a WAV/FLAC/OGG file says it is, from its header (nothing decoded)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"Audio file {path} does not exist.", hint="check the path")
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise AudioFileError(f"Audio file {path} cannot be read as audio ({exc}).",
+                             hint="use WAV or FLAC; re-export or re-record the file") from None
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def read_audio(path: str | Path, rate: int | None = STT_RATE, max_s: float | None = None) -> Audio:
+    """Read a WAV/FLAC/OGG file, mix to mono and resample (None keeps the file's rate).
+
+    `max_s` reads only the first seconds: a long file is never decoded whole into memory.
+    """
     path = Path(path)
     if not path.is_file():  # libsndfile would only say "System error"
         raise AudioFileError(f"Audio file {path} does not exist.", hint="check the path")
     try:
-        data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        frames = -1
+        if max_s is not None:
+            frames = int(max_s * sf.info(str(path)).samplerate)
+        data, file_rate = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(
             f"Audio file {path} cannot be read as audio ({exc}).",
@@ -53,8 +73,24 @@ def read_audio(path: str | Path, rate: int | None = STT_RATE) -> Audio:
 
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
-    """Write 16-bit PCM WAV (mono 1-D or multi-channel 2-D frames x channels)."""
-    sf.write(str(path), np.clip(samples, -1.0, 1.0), rate, subtype="PCM_16")
+    """Write 16-bit PCM WAV (mono 1-D or multi-channel 2-D frames x channels).
+
+    Encoded in memory, then written under a temporary name and renamed: a full disk
+    leaves no truncated WAV that would later fail grading, no temporary file, and raises
+    an OSError that names the file and its errno (libsndfile would only say "System error").
+    """
+    path = Path(path)
+    encoded = io.BytesIO()
+    sf.write(encoded, np.clip(samples, -1.0, 1.0), rate, subtype="PCM_16", format="WAV")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(encoded.getbuffer())
+        tmp.replace(path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:
+            exc.filename = str(path)
+        raise
 
 
 def concatenate(parts: list[Audio]) -> Audio:

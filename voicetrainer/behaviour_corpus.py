@@ -15,7 +15,7 @@ from .behaviours import load_behaviours
 from .errors import FileValidationError, ValidationProblem
 
 SPLITS = ("dev", "heldout")
-FIELDS = {"text", "previous", "behaviours", "split", "note", "source"}
+FIELDS = {"text", "previous", "behaviours", "split", "note", "source", "style", "persona"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class LabelledLine:
     split: str
     line: int  # in the corpus file, for messages
     source: str = ""  # where the line came from (e.g. the authoring round)
+    style: str = ""  # the voice it was written in (warm, brisk, formal, casual, non_native, rambling, asr)
+    persona: str = ""  # the persona whose call it belongs to
 
 
 def word_behaviour_ids() -> list[str]:
@@ -79,8 +81,12 @@ def load_corpus(path: Path) -> list[LabelledLine]:
         if key in seen:
             problem(number, "text", f"duplicates line {seen[key]}")
         seen.setdefault(key, number)
+        extra = {k: item[k] for k in ("style", "persona") if isinstance(item.get(k), str)}
+        for k in ("style", "persona"):
+            if k in item and not isinstance(item[k], str):
+                problem(number, k, "must be a string")
         lines.append(LabelledLine(text, previous if isinstance(previous, str) else "", frozenset(ids), split, number,
-                                  source if isinstance(source, str) else ""))
+                                  source if isinstance(source, str) else "", **extra))
     if problems:
         raise FileValidationError(str(path), problems)
     return lines

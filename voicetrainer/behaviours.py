@@ -1,14 +1,16 @@
 """Detect agent behaviours in a transcribed turn: the one module the mood engine and the
 evaluator share, so the customer's reactions and the grade always agree.
 
-Phrase families live in `data/behaviours.yaml` (trainers can extend them); paraphrase is
-also found by content-word overlap with the caller's previous turn.
+Two readers, one answer (`detect`): phrase families in `data/behaviours.yaml` (trainers can
+extend them; paraphrase is also found by content-word overlap with the caller's words), and
+the learned heads of `detector.py`, which read the turn by meaning and take the rules as
+evidence. A behaviour either one finds is detected.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +67,8 @@ class Detection:
     trigger: str  # the words that triggered it, as they appear in the (normalised) text
     start: int = -1  # character span in the normalised text; -1 when not from words
     end: int = -1
+    confidence: float = 1.0  # the learned head's probability (1.0 for timing and rules-only detection)
+    source: str = "rules"  # rules | model | rules+model | timing
 
 
 def _compile(phrases: list[str]) -> tuple[re.Pattern, ...]:
@@ -141,12 +145,66 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(r'"[^"]*"', text)]
 
 
-def detect(text: str, previous: str = "", behaviours: dict[str, Behaviour] | None = None) -> list[Detection]:
-    """All behaviours in one agent turn, in behaviour-file order, first trigger each.
+def detect(text: str, previous: str = "", model: bool = True) -> list[Detection]:
+    """All behaviours in one agent turn, in behaviour-file order: what the phrase rules find
+    or the learned heads find (`model=False`: the rules alone).
 
-    `previous` is what the caller has said so far (for paraphrase overlap).
-    Measured against labelled lines by bench/behaviours.py (docs/BEHAVIOURS.md).
+    `previous` is what the caller has said so far (for paraphrase). Measured against
+    labelled lines by bench/behaviours.py (docs/BEHAVIOURS.md).
     """
+    found = detect_rules(text, previous)
+    reader = _shared_model() if model else None
+    if reader is None:
+        return found
+    hits = reader.read(text, previous)
+    text = normalise(text)
+    merged = []
+    for d in found:
+        hit = hits.get(d.behaviour)
+        merged.append(replace(d, confidence=round(hit.confidence, 3), source="rules+model" if hit.detected else "rules")
+                      if hit else d)
+    heard = {d.behaviour for d in found}
+    for b, hit in hits.items():
+        if hit.detected and b not in heard:
+            start = text.find(normalise(hit.unit))
+            merged.append(Detection(b, normalise(hit.unit), start, start + len(normalise(hit.unit)) if start >= 0 else -1,
+                                    round(hit.confidence, 3), "model"))
+    order = list(load_behaviours())
+    return sorted(_veto(merged, text), key=lambda d: order.index(d.behaviour))
+
+
+def _shared_model():
+    from .detector import shared_model
+
+    return shared_model()
+
+
+def _veto(found: list[Detection], text: str) -> list[Detection]:
+    """What one detection says about another, whoever found them: a refusal, brush-off or
+    contradiction restates nothing; a question inside a rude sentence asks nothing."""
+    heard = {d.behaviour for d in found}
+    spans = _sentences(text)
+
+    def sentence_of(d: Detection) -> tuple[int, int]:
+        return next(((a, b) for a, b in spans if a <= d.start < b), (-1, -1))
+
+    # only a rude phrase pins the question down; the heads' "rude" reads a whole sentence's tone
+    rude = [d for d in found if d.behaviour == "rude" and "rules" in d.source]
+    return [d for d in found
+            if not (d.behaviour == "paraphrases" and (NOT_A_RESTATEMENT & heard or CONTRADICTS.search(text)
+                                                      or (d.source == "model" and _asks(d.trigger))))
+            and not (d.behaviour == "asks_question" and d.start >= 0
+                     and any(sentence_of(r) == sentence_of(d) for r in rude if r.start >= 0))]
+
+
+def _asks(sentence: str) -> bool:
+    """A real question (not a tag or a restate-then-check): it asks, it does not restate."""
+    s = sentence.rstrip()
+    return s.endswith("?") and not TAG_QUESTION.search(s) and not CHECKED.search(s)
+
+
+def detect_rules(text: str, previous: str = "", behaviours: dict[str, Behaviour] | None = None) -> list[Detection]:
+    """What the phrase rules alone find: behaviour-file order, first trigger each."""
     behaviours = behaviours or load_behaviours()
     text = normalise(text)
     quoted = _quoted_spans(text)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
 from .audio import STT_RATE, Audio, mix_stereo, read_audio, speech_end_s, write_wav
 from .customer import Customer
+from .errors import STOPPED_BY
 from .interfaces import AudioSink, AudioSource, Clock, Synthesizer, Transcriber, Transcript
-from .journal import Journal, write_session
 from .personas import Persona
+from .record.models import detection_records
+from .record.recorder import Recorder, call_started
 from .reply_speech import ReplySpeech
 from .tts import style_for
 
@@ -33,6 +33,9 @@ class CallOptions:
     max_turns: int = 40  # agent turns
     max_duration_s: float | None = None
     mode: str = "offline"
+    # The longest customer reply spoken, whatever the generator produced (an LLM that ignores
+    # its token limit must not fill the disk and the memory with one reply's audio).
+    max_reply_audio_s: float = 60.0
 
 
 def _ms(seconds: float) -> int:
@@ -55,17 +58,12 @@ def run_call(
     """Hold one call and return the saved session document."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    journal = Journal(out / "journal.jsonl")
-    journal.write(
-        "call_started", persona=persona.id, persona_name=persona.name,
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        caller=customer.generator.name, stt_model=transcriber.model_name, tts=synthesizer.name,
-        mood_start=persona.mood.start, mode=options.mode, voicetrainer=__version__, **(meta or {}),
-    )
+    recorder = Recorder(out, call_started(persona, customer.generator.name, transcriber.model_name,
+                                          synthesizer.name, options.mode, **(meta or {})))
     index = 0
 
     def record(turn: dict) -> None:
-        journal.write("turn", **turn)
+        recorder.turn(turn)
         if on_turn:
             on_turn(turn)
 
@@ -78,7 +76,7 @@ def run_call(
             notes = getattr(source, "notes", [])
             while notes:
                 note = notes.pop(0)
-                journal.write(note.pop("event"), **note)
+                recorder.note(note.pop("event"), **note)
             if audio is None:
                 ended_by = getattr(source, "ended_by", None) or (  # a live source: end key or time limit
                     "customer_satisfied" if customer.engine.accepted else "audio_exhausted")
@@ -100,19 +98,22 @@ def run_call(
             reply = customer.reply(transcript.text, timing) if transcript.text else customer.idle_reply()
             timing = []
             mood = customer.mood
-            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood))
+            speech = ReplySpeech(reply, synthesizer, style_for(persona.voice, mood),
+                                 max_audio_s=options.max_reply_audio_s)
 
             agent_file = f"agent_{index:02d}.wav"
             write_wav(out / agent_file, audio.samples, audio.rate)
             agent_turn = {
                 "index": index, "speaker": "agent", "text": transcript.text, "start_s": round(start, 3),
                 "end_s": round(end, 3), "mood": mood, "behaviours": [d.behaviour for d in reply.detections],
-                "detections": [{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
+                "detections": detection_records(reply.detections),
                 "moved_by": [list(m) for m in reply.update.moved_by] if reply.update else [],
                 "words": [{"w": w.text, "s": round(start + w.start_s, 3), "e": round(start + w.end_s, 3)}
                           for w in transcript.words],
                 "audio": agent_file, "stt_ms": _ms(stt_s),
             }
+            if reply.update:  # the customer's side of this turn: where the mood was, what the engine decided
+                agent_turn.update(mood_before=reply.update.before, outcome=reply.update.outcome)
             if getattr(transcriber, "last_tail_s", None) is not None:  # incremental: what was left to decode
                 agent_turn["stt_tail_s"] = round(transcriber.last_tail_s, 2)
             if getattr(source, "last_endpoint_ms", None) is not None:
@@ -125,7 +126,7 @@ def run_call(
             finally:
                 speech.cancel()  # a no-op when the reply was played to the end
             if reply.generator_error:
-                journal.write("caller_error", turn=index, error=reply.generator_error,
+                recorder.note("caller_error", turn=index, error=reply.generator_error,
                               message="the LLM caller failed; a scripted line was used instead")
             gap_s = playback.first_sound_at - heard_at
             clock.catch_up(gap_s, since=heard_at)  # a virtual clock moves on by the processing time
@@ -142,11 +143,17 @@ def run_call(
             }
             if playback.audio.duration_s > 0:
                 customer_turn["audio"] = f"customer_{index:02d}.wav"
+            if reply.abusive:  # the simulation knows its caller insulted the agent (persona habits.abusive_in)
+                customer_turn["abusive"] = reply.abusive
             if reply.generator_error:  # the turn says so too: the terminal and the report show it
                 customer_turn["caller_error"] = reply.generator_error
+            cut = reply.cut or (f"the reply's audio was cut at {options.max_reply_audio_s:g} s" if speech.audio_cut else None)
+            if cut:
+                customer_turn["reply_cut"] = cut
+                recorder.note("reply_cut", turn=index, message=cut)
             if playback.interrupted_at_s is not None:
                 customer_turn["interrupted_at_s"] = round(playback.interrupted_at_s, 3)
-                journal.write("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],
+                recorder.note("interrupted", turn=index, at_s=customer_turn["interrupted_at_s"],
                               message="the agent talked over the customer; the rest of the reply was dropped")
                 timing = ["interrupts"]
             record(customer_turn)
@@ -161,15 +168,14 @@ def run_call(
         else:
             ended_by = "time_limit"
     except BaseException as exc:  # keep what happened, then let the CLI explain it
-        ended_by, error = "error", f"{type(exc).__name__}: {exc}"
+        ended_by, error = STOPPED_BY.get(type(exc), "error"), f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        journal.write("call_ended", ended_by=ended_by, duration_s=round(clock.now(), 3),
-                      final_mood=customer.mood, **({"error": error} if error else {}))
-        journal.close()
-        session = write_session(out)
-        write_call_wav(out, session)
-    return session
+        # Error-tolerant: on a full disk every step is still tried, and the error the call is
+        # already stopping with (if any) is the one the user is told (Recorder.finish).
+        session = recorder.finish(ended_by, clock.now(), customer.mood, error, stopping=error is not None,
+                                  then=lambda session: write_call_wav(out, session))
+    return session  # type: ignore[return-value] - None only when an exception is on its way out
 
 
 def write_call_wav(out: Path, session: dict, rate: int = STT_RATE) -> None:

@@ -5,14 +5,12 @@ Registered on the main app by cli.py (`register(app)`), so this file owns its co
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .errors import VoiceTrainerError
+from .errors import VoiceTrainerError, disk_problem
 from .terminal import console, err_console
 
 rubric_app = typer.Typer(help="Check the grading rubric file.", no_args_is_help=True)
@@ -22,7 +20,6 @@ RubricOption = typer.Option(None, "--rubric", help="Rubric YAML file (default: p
 
 def register(app: typer.Typer) -> None:
     app.command("grade")(grade)
-    app.command("behaviours")(behaviours)
     app.add_typer(rubric_app, name="rubric")
 
 
@@ -48,7 +45,11 @@ def grade_and_show(session_dir: Path, rubric, judge=None, audio: bool = True, re
     if report:
         from .grading.report import write_report
 
-        report_path = str(write_report(session_dir, result, embed_audio))
+        try:
+            report_path = str(write_report(session_dir, result, embed_audio))
+        except OSError as exc:  # a full disk: the message names the page
+            exc.filename = exc.filename or str(session_dir / "report.html")
+            raise
     if show:
         print_scorecard(result, console, report_path)
     return result
@@ -73,32 +74,46 @@ def grade(
 
     the_rubric = resolve_rubric(rubric, prompts_dir)
     the_judge = make_judge(judge, llm_base_url, llm_model, prompts_dir)
-    missing = [s for s in sessions if not s.is_dir()]
-    if missing:
-        raise VoiceTrainerError(f"{missing[0]} is not a folder.", hint="pass the --out folder of a `voicetrainer call`")
+    sessions = list(dict.fromkeys(sessions))  # a folder named twice is graded once
     if len(sessions) == 1:
+        _check_folder(sessions[0])
         grade_and_show(sessions[0], the_rubric, the_judge, audio, report, embed_audio=embed_audio)
         return
+    # A batch grades every folder it can: one broken folder is named in the table, and the
+    # exit code (1) says some failed, only after all the others are graded.
     results: dict[Path, dict | Exception] = {}
     with Progress(console=err_console, transient=True) as progress, ThreadPoolExecutor(jobs) as pool:
         task = progress.add_task("Grading", total=len(sessions))
 
         def one(path: Path) -> None:
             try:
+                _check_folder(path)
                 results[path] = grade_and_show(path, the_rubric, the_judge, audio, report, False, embed_audio)
             except VoiceTrainerError as exc:
                 results[path] = exc
+            except Exception as exc:  # noqa: BLE001 - a bug on one folder must not lose the others' grades
+                results[path] = disk_problem(exc) or VoiceTrainerError(
+                    f"Unexpected error grading {path}: {type(exc).__name__}: {exc}")
             progress.advance(task)
 
         list(pool.map(one, sessions))
     print_many(sessions, results)
-    if any(isinstance(r, Exception) for r in results.values()):
+    failed = [p for p in sessions if isinstance(results[p], Exception)]
+    if failed:
+        err_console.print(f"{len(failed)} of {len(sessions)} sessions could not be graded: "
+                          f"{', '.join(str(p) for p in failed)}", style="red", soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _check_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise VoiceTrainerError(f"{path} is not a folder.", hint="pass the --out folder of a `voicetrainer call`")
 
 
 def print_many(sessions: list[Path], results: dict) -> None:
     """One row per session: overall, outcome and each criterion's score (- when not applicable)."""
     from rich.table import Table
+    from rich.text import Text
 
     first = next((r for r in results.values() if isinstance(r, dict)), None)
     ids = [c["id"] for c in first["criteria"]] if first else []
@@ -106,8 +121,8 @@ def print_many(sessions: list[Path], results: dict) -> None:
     table = Table("session", "overall", "outcome", " ".join(codes), box=None)
     for path in sessions:
         r = results[path]
-        if isinstance(r, Exception):
-            table.add_row(path.name, "[red]error[/]", r.message)
+        if isinstance(r, Exception):  # the whole path: a batch may hold folders of the same name
+            table.add_row(str(path), Text("error", style="red"), r.message)
             continue
         scores = {c["id"]: c["score"] for c in r["criteria"]}
         table.add_row(path.name, str(r["overall"]), r["outcome"],
@@ -148,31 +163,3 @@ def rubric_validate(files: list[Path] = typer.Argument(..., help="Rubric YAML fi
     if print_validation(files, load_rubric)[1]:
         raise typer.Exit(1)
 
-
-def behaviours(
-    json_lines: bool = typer.Option(False, "--json", help="Input is JSON lines {\"text\": ..., \"previous\": ...} (auto-detected per line otherwise)."),
-) -> None:
-    """Detect agent behaviours in lines read from stdin; print one JSON line per input line.
-
-    Input: plain text, one agent line per line, or JSON lines {"text": ..., "previous": "the
-    caller's line before it"}. Output: {"text", "behaviours": [ids], "triggers": {id: words}}.
-    """
-    from .behaviours import detect
-
-    for number, raw in enumerate(sys.stdin, 1):
-        line = raw.strip()
-        if not line:
-            continue
-        text, previous = line, ""
-        if json_lines or line.startswith("{"):
-            try:
-                item = json.loads(line)
-                text, previous = str(item["text"]), str(item.get("previous") or "")
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise VoiceTrainerError(f"Line {number} of the input is not a JSON object with a \"text\" field.",
-                                        hint='use {"text": "...", "previous": "..."} per line, or plain text') from None
-        found = detect(text, previous)
-        out = {"text": text, "behaviours": [d.behaviour for d in found],
-               "triggers": {d.behaviour: d.trigger for d in found}}
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        sys.stdout.flush()

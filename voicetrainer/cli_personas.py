@@ -56,8 +56,8 @@ def personas_list(personas: Optional[Path] = PersonasDir) -> None:
         table.add_row(p.id, p.name, p.archetype, "★" * p.difficulty, p.summary)
     console.print(table)
     for exc in problems:
-        err_console.print(f"[yellow]skipped[/] {exc.file}: {len(exc.problems)} problem(s); "
-                          f"`voicetrainer personas validate {exc.file}` lists them")
+        err_console.print(Text("skipped", style="yellow") + Text(f" {exc.file}: {len(exc.problems)} problem(s); "
+                          f"`voicetrainer personas validate {exc.file}` lists them"))
 
 
 @app.command("validate")
@@ -127,7 +127,7 @@ def personas_new(
     from .scaffold import write_new_persona
 
     path = write_new_persona(name, archetype, personas_dir(personas), customer_name, force)
-    console.print(f"Wrote [bold]{path}[/]. Edit it, then:")
+    console.print(Text.assemble("Wrote ", (str(path), "bold"), ". Edit it, then:"))
     folder = f" --personas {personas}" if personas else ""
     for step in (f"validate {path}", f"show {name}{folder}", f"try {name}{folder}"):
         console.print(f"  voicetrainer personas {step}", markup=False)
@@ -151,21 +151,36 @@ def personas_try(
     Ctrl-D stops. The call ends when the customer hangs up or is satisfied, or you close it.
     """
     from .personas import find_persona
-    from .setup_call import choose_caller, make_customer
-    from .terminal import print_summary
+    from .setup_call import choose_caller, make_customer, warm_up_caller
+    from .signals import stop_call_on_sigterm
+    from .terminal import print_problem, print_summary
     from .text_call import HELP, run_text_call
 
     settings = load_settings().with_llm(llm_base_url, llm_model)
     persona = find_persona(name, personas_dir(personas))
+    if save:
+        from .history import make_session_folder
+
+        make_session_folder(save)
     which = choose_caller(caller, settings)
     customer = make_customer(persona, which, settings, seed, prompts)
-    console.print(f"Text call with [bold]{persona.name}[/] ({persona.id}), {customer.generator.name} caller. "
-                  f"Mood starts at {persona.mood.start:g}.")
+    if llm_down := warm_up_caller(customer):  # said before the first line, as in a spoken call
+        print_problem(llm_down, "Warning", "yellow",
+                      then="The call goes on; until it answers, the customer speaks the persona's authored lines.")
+    console.print(Text.assemble("Text call with ", (persona.name, "bold"), f" ({persona.id}), {customer.generator.name} caller. "
+                                f"Mood starts at {persona.mood.start:g}."))
     interactive = sys.stdin.isatty()
     if interactive:
         console.print(HELP, style="dim")
-    session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
-                            meta={"seed": seed})
+    meta: dict = {"seed": seed}
+    if save:  # a saved call records the rubric it is meant to be graded with
+        from .cli_grade import resolve_rubric
+
+        the_rubric = resolve_rubric(None, prompts)
+        meta["rubric"] = {"name": the_rubric.name, "version": the_rubric.version}
+    with stop_call_on_sigterm():  # saved like Ctrl-C (signals.py)
+        session = run_text_call(customer, _typed_lines() if interactive else sys.stdin, save, echo=not interactive,
+                                meta=meta)
     console.print()
     print_summary(session, str(save) if save else "not saved (--save FOLDER keeps it)")
 
@@ -173,6 +188,6 @@ def personas_try(
 def _typed_lines():
     while True:
         try:
-            yield console.input("[bold cyan]Agent>[/]    ")
+            yield console.input(Text("Agent>", style="bold cyan") + Text("    "))
         except EOFError:
             return

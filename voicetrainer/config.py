@@ -20,7 +20,13 @@ class LLMSettings(BaseModel):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
     model: str | None = Field(None, description="Model name on that server.")
     api_key: SecretStr | None = Field(None, description="API key; prefer the environment over the file.")
-    timeout_s: float = Field(20.0, gt=0, description="Per-request timeout in seconds.")
+    timeout_s: float = Field(20.0, gt=0, description="Connect and read timeout in seconds (each wait for bytes).")
+    # Bounds on what comes back, whatever the server does (a read timeout alone lets a server
+    # that drips a token every few seconds hold a turn, or the grade, for ever).
+    reply_deadline_s: float = Field(30.0, gt=0, description="Total time spent waiting for the server during one customer reply.")
+    judge_deadline_s: float = Field(180.0, gt=0, description="Total time for one LLM judge request.")
+    max_reply_chars: int = Field(600, ge=40, le=20000,
+                                 description="Longest customer reply kept; a longer one is cut at a sentence end.")
     max_retries: int = Field(1, ge=0, le=5)
     temperature: float = Field(0.8, ge=0, le=2)
 

@@ -10,15 +10,17 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-from .behaviours import Detection, detect
+from .behaviours import Detection, content_words, detect
 from .errors import LLMError
 from .mood import MoodEngine, MoodUpdate
+from .redact import redact
 from .personas import Band, Fact, Persona
 
 NEGATIVE = {"says_cant", "cites_policy", "blames_others", "dismissive", "rude", "false_promise", "interrupts"}
 POSITIVE = {"acknowledges_feelings", "apologises", "paraphrases", "takes_ownership", "gives_timeline",
             "offers_alternative", "summarises"}
 PRESSING = {"venting", "dismissed", "acknowledged", "deflecting"}  # still pushing the problem
+CIVIL = {"answering", "accepting", "satisfied", "goodbye", "idle"}  # lines that give, agree or check in
 OUTCOME_SITUATION = {"hang_up": "hanging_up", "accept": "accepting", "satisfied": "satisfied",
                      "goodbye": "goodbye", "supervisor": "supervisor"}
 
@@ -54,6 +56,8 @@ class CustomerReply:
     ends_call: bool
     ended_by: str | None  # customer_hung_up | customer_satisfied | agent_closed
     generator_error: str | None = None
+    cut: str | None = None  # why the generator cut the reply short (too long), for the journal
+    abusive: bool = False  # the simulation's own tag: an insulting line (persona habits.abusive_in)
 
 
 class ReplyStream:
@@ -64,9 +68,13 @@ class ReplyStream:
     def __init__(self, customer: "Customer", ctx: ReplyContext | None, situation: str,
                  update: MoodUpdate | None, detections: tuple[Detection, ...], ended_by: str | None):
         self.situation, self.update, self.detections, self.ended_by = situation, update, detections, ended_by
+        # The simulation knows when its caller is abusive: a pressing line in a band the persona insults in.
+        band = ctx.band if ctx is not None else customer.engine.band
+        self.abusive = situation not in CIVIL and band in customer.persona.habits.abusive_in
         self.ends_call = ended_by is not None
         self.text = ""
         self.generator_error: str | None = None
+        self.cut: str | None = None  # the LLM's reply was longer than allowed and was cut
         self._customer, self._ctx = customer, ctx
         self._spoken: list[str] = []
         self._recorded = False
@@ -96,12 +104,14 @@ class ReplyStream:
                 return
             try:
                 yield from _collect(spoken, customer.generator.sentences(self._ctx))
+                self.cut = getattr(customer.generator, "last_cut", None)
                 if not spoken:
                     raise LLMError("The LLM returned nothing speakable.", hint="try another model")
             except Exception as exc:  # noqa: BLE001 - any generator failure falls back; it is journaled
                 if customer.fallback is None:
                     raise
-                self.generator_error = f"{type(exc).__name__}: {exc}"
+                # one sentence for the journal and the report (an LLMError's own; anything else by name)
+                self.generator_error = exc.message if isinstance(exc, LLMError) else redact(f"{type(exc).__name__}: {exc}")
                 if not spoken:  # nothing said yet: say an authored line instead
                     yield from _collect(spoken, customer.fallback.sentences(self._ctx))
         finally:
@@ -178,8 +188,8 @@ class Customer:
         detections = tuple(detect(agent_text, caller_so_far)) + tuple(Detection(b, "") for b in timing_behaviours)
         behaviours = [d.behaviour for d in detections]
         first = not any(s == "customer" for s, _ in self.history)
-        update = self.engine.react(behaviours)
         facts = asked_facts(self.persona, agent_text, behaviours)
+        update = self.engine.react(behaviours, progress=self._moves_on(behaviours, agent_text))
         self.revealed.update(f.key for f in facts)
         hiding = any(f.hidden and f.key not in self.revealed for f in self.persona.scenario.facts)
         situation = choose_situation(update, behaviours, facts, first, hiding)
@@ -199,7 +209,7 @@ class Customer:
         for _ in stream:
             pass
         return CustomerReply(stream.text, stream.situation, stream.update, stream.detections,
-                             stream.ends_call, stream.ended_by, stream.generator_error)
+                             stream.ends_call, stream.ended_by, stream.generator_error, stream.cut, stream.abusive)
 
     def idle_reply(self) -> ReplyStream:
         """The customer checks whether the agent is still there (the agent said nothing)."""
@@ -218,6 +228,16 @@ class Customer:
         for _ in stream:
             pass
         return stream.text
+
+    def _moves_on(self, behaviours: list[str], agent_text: str) -> bool:
+        """A question moves the call on unless it repeats one the agent already asked
+        (asking again is stalling). Fact trigger words are too coarse to judge that:
+        "what time do you need it by?" is not "since what time has it been down?"."""
+        if "asks_question" not in behaviours:
+            return False
+        asked = set(content_words(agent_text))
+        return not asked or not any(asked <= set(content_words(text)) for speaker, text in self.history
+                                    if speaker == "agent")
 
     def _repeats_demand(self, situation: str) -> bool:
         """Every N-th pressing reply re-asks the main demand, until the agent has offered a resolution."""

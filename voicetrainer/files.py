@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
-from .audio import Audio, concatenate, read_audio, speech_end_s, write_wav
+from .audio import Audio, audio_length_s, concatenate, read_audio, speech_end_s, write_wav
 from .errors import AudioFileError
 from .interfaces import Playback
 from .live.endpoint import EndOfTurnRule, FixedRule, TurnEnd
@@ -17,12 +17,19 @@ if TYPE_CHECKING:
     from .incremental_stt import IncrementalTranscriber
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+# An agent turn longer than this is cut to it, with a warning: nobody speaks five minutes
+# without a pause on a call, and a 20-minute (or 2 GB) file must not be decoded whole,
+# transcribed for minutes or held in memory. The README's "Limits" lists it.
+MAX_TURN_S = 300.0
 
 
 class FileSource:
     """The agent's turns as audio files in a folder, played in name order."""
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, on_warning: Callable[[str], None] | None = None,
+                 max_turn_s: float = MAX_TURN_S):
+        self.on_warning, self.max_turn_s = on_warning, max_turn_s
+        self.notes: list[dict] = []  # journaled by the call loop after the turn (a trimmed file)
         self.directory = Path(directory)
         if not self.directory.is_dir():
             raise AudioFileError(f"Agent audio folder {self.directory} does not exist.",
@@ -38,7 +45,15 @@ class FileSource:
             return None
         path = self.files[self._next]
         self._next += 1
-        return read_audio(path)
+        length = audio_length_s(path)
+        if length > self.max_turn_s:
+            message = (f"{path.name} is {length / 60:.1f} minutes long; only its first {self.max_turn_s / 60:g} "
+                       "minutes are used as this agent turn")
+            self.notes.append({"event": "agent_audio_trimmed", "file": path.name, "length_s": round(length, 1),
+                               "kept_s": self.max_turn_s, "message": message})
+            if self.on_warning:
+                self.on_warning(message + ".")
+        return read_audio(path, max_s=self.max_turn_s)
 
 
 class PacedFileSource(FileSource):
@@ -55,13 +70,13 @@ class PacedFileSource(FileSource):
     paced = True
 
     def __init__(self, directory: str | Path, stt: "IncrementalTranscriber | None" = None,
-                 end_silence_ms: float = 600.0, block_s: float = 0.02, rule: EndOfTurnRule | None = None):
-        super().__init__(directory)
+                 end_silence_ms: float = 600.0, block_s: float = 0.02, rule: EndOfTurnRule | None = None,
+                 on_warning: Callable[[str], None] | None = None):
+        super().__init__(directory, on_warning)
         self.stt, self.end_silence_ms, self.block_s = stt, end_silence_ms, block_s
         self.turn_end = TurnEnd(rule or FixedRule(end_silence_ms)).warm_up()
         self.last_endpoint_ms: float | None = None
-        self.last_speech_end_at: float | None = None
-        self.notes: list[dict] = []
+        self.last_speech_end_at: float | None = None  # self.notes (FileSource) also gets each turn's end_of_turn
 
     def next_turn(self) -> Audio | None:
         recorded = super().next_turn()

@@ -17,7 +17,8 @@ from statistics import mean
 
 from .errors import VoiceTrainerError
 from .grading import GRADE_FILE
-from .journal import load_session
+from .journal import call_in_progress, load_session
+from .session_file import SessionFileError
 
 GOOD_SCORE = 75  # the report's "good" (green) overall score
 RECENT = 10  # calls in "later calls" (and in "earlier calls") at most
@@ -35,6 +36,17 @@ def new_session_dir(root: Path, persona_id: str, now: datetime | None = None) ->
     while path.exists():
         n += 1
         path = Path(root) / f"{base}-{n}"
+    return path
+
+
+def make_session_folder(path: Path) -> Path:
+    """Create a call's folder before the call starts, so a path that cannot be one (under a
+    file, in /proc, read-only) is one sentence up front, not an OSError from the journal."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceTrainerError(f"The session folder {path} cannot be created ({exc.strerror or exc}).",
+                                hint="choose another folder with --out (or --save)") from None
     return path
 
 
@@ -95,6 +107,8 @@ def session_folders(root: Path, depth: int = MAX_DEPTH) -> list[Path]:
 
 
 def _json_problem(path: Path, exc: Exception) -> str:
+    if isinstance(exc, SessionFileError):
+        return exc.what
     if isinstance(exc, json.JSONDecodeError):
         return f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
     if isinstance(exc, VoiceTrainerError):
@@ -134,6 +148,8 @@ def read_call(folder: Path) -> CallRecord:
     try:
         session = load_session(folder)
         text = {k: str(session[k]) if session.get(k) is not None else None for k in ("persona", "persona_name", "ended_by")}
+        if source.name == "journal.jsonl" and call_in_progress(source):  # not "an error stopped the call"
+            text["ended_by"] = "in_progress"
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, VoiceTrainerError) as exc:
         problem = _json_problem(source, exc)
     except (KeyError, TypeError, AttributeError):  # JSON, but not a call's

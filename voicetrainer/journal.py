@@ -37,59 +37,87 @@ class Journal:
         except FileExistsError:
             raise VoiceTrainerError(f"{self.path.parent} already holds a call.",
                                     hint="choose another --out folder, or delete that one first") from None
+        _lock(self._file, exclusive=True)  # held until close: `history` tells a running call from a crashed one
 
     def write(self, event: str, **fields: Any) -> None:
         line = json.dumps(redact({"event": event, **fields}), ensure_ascii=False)
-        self._file.write(line + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:  # a full disk: the message names the journal
+            exc.filename = exc.filename or str(self.path)
+            raise
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:  # the unwritten rest of a line that did not fit: the journal stays readable
+            exc.filename = exc.filename or str(self.path)
+            raise
+
+
+def _lock(file, exclusive: bool) -> bool:
+    """An advisory lock on the open journal (False when another process holds it). The
+    kernel drops it when the process ends, however it ends; where there is no flock
+    (Windows) every call counts as finished."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(file.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a filesystem without locks: no way to tell
+        return True
+    return True
+
+
+def call_in_progress(journal: str | Path) -> bool:
+    """Whether a call is still writing this journal (its process holds the journal's lock)."""
+    try:  # non-blocking: a pipe named journal.jsonl must not hang `history`
+        with os.fdopen(os.open(journal, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
+            return not _lock(file, exclusive=False)
+    except OSError:
+        return False
 
 
 def read_events(path: str | Path) -> list[dict]:
-    """Every complete event; a torn last line (killed mid-write) is skipped."""
-    events = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return events
+    """Every complete event; a torn last line (killed mid-write) or junk is skipped."""
+    from .session_file import read_journal_events
+
+    return read_journal_events(Path(path))
 
 
 def rebuild_session(path: str | Path) -> dict:
-    """The session document from a journal, complete or cut short."""
-    events = read_events(path)
-    start = next((e for e in events if e["event"] == "call_started"), {})
-    end = next((e for e in events if e["event"] == "call_ended"), None)
-    session = {k: v for k, v in start.items() if k != "event"}
-    session["turns"] = [{k: v for k, v in e.items() if k != "event"} for e in events if e["event"] == "turn"]
-    session["notes"] = [{k: v for k, v in e.items()} for e in events if e["event"] not in ("call_started", "turn", "call_ended")]
-    session["ended_by"] = end["ended_by"] if end else "error"
-    session["duration_s"] = end.get("duration_s") if end else (session["turns"][-1]["end_s"] if session["turns"] else 0.0)
-    if not end:
-        session["notes"].append({"event": "incomplete", "message": "the call stopped before it ended; rebuilt from the journal"})
-    return session
+    """The session document from a journal, complete or cut short, validated (record/store.py);
+    SessionFileError in one sentence when the journal does not hold a call."""
+    from .record.store import session_from_journal
+
+    return session_from_journal(path).document()
 
 
 def write_session(directory: str | Path) -> dict:
-    directory = Path(directory)
-    session = rebuild_session(directory / "journal.jsonl")
-    tmp = directory / "session.json.tmp"
-    tmp.write_text(json.dumps(session, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(directory / "session.json")
-    return session
+    """session.json from the journal (record/store.py), returned as its document."""
+    from .record.store import write_session as write
+
+    return write(directory).document()
 
 
 def load_session(directory: str | Path) -> dict:
-    """session.json if present, else rebuilt from the journal."""
+    """session.json as it is on disk, else rebuilt from the journal: read bounded and checked
+    for a call's shape (session_file.py), SessionFileError naming the file if it is not one.
+
+    Grading and reports read the typed, upgraded record instead: record.read_session."""
+    from .record.store import journal_document
+    from .session_file import read_session_json
+
     directory = Path(directory)
     if (directory / "session.json").exists():
-        return json.loads((directory / "session.json").read_text(encoding="utf-8"))
+        return read_session_json(directory / "session.json")
     if (directory / "journal.jsonl").exists():
-        return rebuild_session(directory / "journal.jsonl")
+        return journal_document(directory / "journal.jsonl")
     from .errors import NotFoundError
 
     raise NotFoundError(f"{directory} is not a saved session (no session.json or journal.jsonl).",

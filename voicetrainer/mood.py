@@ -2,7 +2,8 @@
 
 Frustration runs 0 (calm) to 10 (hangs up). Each agent turn's detected behaviours move it
 by the persona's reactions (calming effects divided by the persona's resistance); a turn
-that does nothing to help lets it drift up (patience). The engine, not the line generator,
+that does nothing to help lets it drift up (patience). A relevant question is progress,
+not stalling: it holds the drift (the customer's reaction to questions still applies). The engine, not the line generator,
 decides when the customer hangs up, accepts, or demands a supervisor, so behaviour is the
 same whichever generator speaks the lines.
 """
@@ -43,7 +44,9 @@ class MoodEngine:
     def band(self) -> Band:
         return self.settings.band(self.mood)
 
-    def react(self, behaviours: list[str]) -> MoodUpdate:
+    def react(self, behaviours: list[str], progress: bool = False) -> MoodUpdate:
+        """Move the mood for one agent turn. `progress`: the turn moved the problem on without
+        any of the helping behaviours (e.g. asked for a fact not given yet): no drift."""
         s = self.settings
         before = self.mood
         moved: list[tuple[str, float]] = []
@@ -53,7 +56,7 @@ class MoodEngine:
                 delta /= s.resistance
             if delta:
                 moved.append((b, round(delta, 2)))
-        if not any(b in POSITIVE_HELP for b in behaviours) and not self.accepted:
+        if not progress and not any(b in POSITIVE_HELP for b in behaviours) and not self.accepted:
             moved.append(("drift", s.drift_per_turn))
         self.mood = round(min(10.0, max(0.0, before + sum(d for _, d in moved))), 2)
         self.resolution_seen.update(b for b in behaviours if b in s.needs_resolution)

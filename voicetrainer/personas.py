@@ -7,6 +7,7 @@ generated from them).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,10 +15,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from .behaviours import BEHAVIOUR_IDS
 from .errors import NotFoundError
+from .shipped import shipped_dir
 from .yamlfile import load_model
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PERSONAS_DIR = PACKAGE_ROOT / "personas"
+DEFAULT_PERSONAS_DIR = shipped_dir("personas")  # the repository's personas/, or the wheel's copy
 
 Band = Literal["calm", "annoyed", "angry"]
 BANDS: tuple[Band, ...] = ("calm", "annoyed", "angry")
@@ -176,6 +178,11 @@ class Habits(_Strict):
         description="Re-asks the main demand (a line from lines.demand) every N-th reply while "
         "pressing the problem, until the agent gives what needs_resolution asks for (0: never).",
     )
+    abusive_in: list[Band] = Field(
+        default_factory=list,
+        description="Mood bands in which this caller insults the agent: the lines written for those bands are "
+        "abuse, and the call records each one said as abusive (the boundaries criterion then applies).",
+    )
 
 
 Lines = dict[Situation, dict[Band, list[str]]]
@@ -226,8 +233,15 @@ def persona_files(directory: Path = DEFAULT_PERSONAS_DIR) -> list[Path]:
 def find_persona(name_or_path: str, directory: Path = DEFAULT_PERSONAS_DIR) -> Persona:
     """A persona by id (in `directory`) or by file path."""
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
-        return load_persona(candidate)
+    if candidate.suffix in (".yaml", ".yml"):
+        if candidate.exists() or candidate.name != name_or_path:  # a file path: a missing one is named
+            return load_persona(candidate)
+        name_or_path = candidate.stem  # `angry_refund.yaml`: that file in the personas folder
+    if not re.fullmatch(r"[\w-]+", name_or_path):  # `../../x` or `/etc/x` would leave the personas folder
+        raise NotFoundError(
+            f"'{name_or_path}' is not a persona id (an id is a plain name such as angry_refund).",
+            hint="pass an id from `voicetrainer personas list`, or the path of a persona file ending in .yaml",
+        )
     path = Path(directory) / f"{name_or_path}.yaml"
     if not path.exists():
         known = ", ".join(p.stem for p in persona_files(directory)) or "none"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import jinja2
 
-from .personas import PACKAGE_ROOT
+from .shipped import shipped_dir
 
-DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"
+DEFAULT_PROMPTS_DIR = shipped_dir("prompts")  # the repository's prompts/, or the wheel's copy
 
 
 def prompt_loader(prompts_dir: Path | None = None) -> jinja2.BaseLoader:

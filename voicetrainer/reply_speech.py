@@ -21,7 +21,8 @@ _DONE = object()
 
 
 class ReplySpeech:
-    def __init__(self, sentences: Iterable[str], synthesizer: Synthesizer, style: VoiceStyle, ahead: int = 2):
+    def __init__(self, sentences: Iterable[str], synthesizer: Synthesizer, style: VoiceStyle, ahead: int = 2,
+                 max_audio_s: float | None = None):
         self.started_at = time.perf_counter()
         self.first_sentence_at: float | None = None  # when the first sentence's text was ready
         self.first_audio_at: float | None = None  # when its audio was ready
@@ -30,6 +31,9 @@ class ReplySpeech:
         self.first_tts_s = 0.0
         self.spoken: list[str] = []  # sentences handed to the queue
         self.error: BaseException | None = None
+        self.max_audio_s = max_audio_s  # the reply's audio stops here (the rest is not synthesized)
+        self.audio_s = 0.0
+        self.audio_cut = False
         self._sentences = iter(sentences)
         self._synthesizer, self._style = synthesizer, style
         self._queue: queue.Queue = queue.Queue(maxsize=ahead)
@@ -74,6 +78,11 @@ class ReplySpeech:
                 self.first_sentence_at = self.first_sentence_at or time.perf_counter()
                 t0 = time.perf_counter()
                 audio = self._synthesizer.synthesize(sentence, self._style)
+                if self.max_audio_s is not None and self.audio_s + audio.duration_s > self.max_audio_s:
+                    keep = max(0, int((self.max_audio_s - self.audio_s) * audio.rate))
+                    audio = Audio(audio.samples[:keep], audio.rate)
+                    self.audio_cut = True
+                self.audio_s += audio.duration_s
                 took = time.perf_counter() - t0
                 self.tts_s += took
                 if self.first_audio_at is None:
@@ -81,6 +90,8 @@ class ReplySpeech:
                 if not self._put(audio):
                     break
                 self.spoken.append(sentence)
+                if self.audio_cut:
+                    break
         except BaseException as exc:  # noqa: BLE001 - handed to the playing thread
             self.error = exc
         finally:

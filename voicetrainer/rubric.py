@@ -13,10 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .personas import PACKAGE_ROOT, SITUATIONS, BehaviourId
+from .personas import SITUATIONS, BehaviourId
+from .shipped import shipped_dir
 from .yamlfile import load_model
 
-DEFAULT_RUBRIC = PACKAGE_ROOT / "prompts" / "rubric.yaml"
+DEFAULT_RUBRIC = shipped_dir("prompts") / "rubric.yaml"
 
 # What the metric rules can test; grading/metrics.py computes them (None when not measured).
 MetricName = Literal[
@@ -74,8 +75,11 @@ class AppliesWhen(_Strict):
     always: bool = False
     agent_behaviours: list[BehaviourId] = Field(default_factory=list)
     customer_situations: list[str] = Field(default_factory=list)
+    customer_abusive: bool = Field(False, description="Applies when the call recorded a customer line as abusive "
+                                                      "(the persona's habits.abusive_in).")
     customer_phrases: list[str] = Field(default_factory=list,
-                                        description="Regular expressions matched on whole words of the caller's lines.")
+                                        description="Regular expressions matched on whole words of the caller's lines "
+                                                    "(for calls recorded before lines were tagged, and LLM lines).")
     not_applicable: str = Field("", description="Why the criterion did not apply, shown in the report.")
 
     @field_validator("customer_situations")
@@ -98,7 +102,8 @@ class AppliesWhen(_Strict):
 
     @model_validator(mode="after")
     def _some_condition(self) -> "AppliesWhen":
-        if not (self.always or self.agent_behaviours or self.customer_situations or self.customer_phrases):
+        if not (self.always or self.agent_behaviours or self.customer_situations or self.customer_phrases
+                or self.customer_abusive):
             raise ValueError("say when the criterion applies: always: true, or agent_behaviours, "
                              "customer_situations or customer_phrases")
         return self

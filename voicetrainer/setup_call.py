@@ -38,12 +38,12 @@ def make_customer(persona: Persona, caller: str, settings: Settings, seed: int =
     return Customer(persona, LLMGenerator(settings.llm, prompts_dir or settings.prompts_dir), fallback=scripted)
 
 
-def make_transcriber(settings: Settings):
+def make_transcriber(settings: Settings, speech_only: bool = False):
     # No hotwords or initial prompt: on the recorded fixtures they doubled decode time and
     # made tiny.en invent trailing words ("Thank you.") in silence (corpus WER 0.9% -> 2.9%).
     from .stt import WhisperTranscriber
 
-    return WhisperTranscriber(settings.stt_model)
+    return WhisperTranscriber(settings.stt_model, speech_only=speech_only)
 
 
 def make_synthesizer(settings: Settings):
@@ -65,6 +65,12 @@ def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> L
     # invented text for seconds.
     hello = synthesizer.synthesize("Hello, thank you for calling.", style_for(persona.voice, persona.mood.start))
     transcriber.transcribe(hello)
+    return warm_up_caller(customer)
+
+
+def warm_up_caller(customer: Customer) -> LLMError | None:
+    """The LLM server's failure to answer before the first turn (none for the scripted caller):
+    nothing there, a refused key (401/403), or something that is not an OpenAI-compatible server."""
     warm = getattr(customer.generator, "warm_up", None)
     try:
         if warm:
@@ -75,14 +81,16 @@ def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> L
 
 
 def load_call_parts(persona: Persona, caller: str, settings: Settings, seed: int, prompts_dir: Path | None,
-                    loading: str):
+                    loading: str, speech_only: bool = False):
     """Transcriber, synthesizer and customer for a spoken call, loaded under a progress line
     and run once. An LLM server that does not answer is a warning, not an error: the call
     can go on with the persona's authored lines."""
+    from rich.text import Text
+
     from .terminal import console, print_problem
 
-    with console.status(loading):
-        transcriber = make_transcriber(settings)
+    with console.status(Text(loading)):  # a Spinner parses str as markup whatever the console says
+        transcriber = make_transcriber(settings, speech_only)
         synthesizer = make_synthesizer(settings)
         customer = make_customer(persona, caller, settings, seed, prompts_dir)
         llm_down = warm_up(transcriber, synthesizer, customer, persona)

@@ -73,7 +73,7 @@ class WhisperTranscriber:
     """faster-whisper on the CPU. Loads the model once; `transcribe` is per agent turn."""
 
     def __init__(self, model: str = DEFAULT_MODEL, compute_type: str = "int8", beam_size: int = 1,
-                 threads: int | None = None):
+                 threads: int | None = None, speech_only: bool = False):
         try:
             from faster_whisper import WhisperModel
         except ImportError:
@@ -93,6 +93,10 @@ class WhisperTranscriber:
         self._native = _Cancellable(self._model.model)
         self._model.model = self._native  # faster-whisper calls self.model.encode/generate/align
         self.beam_size = beam_size
+        # Recorded turns are not endpointed by a voice detector (the live headset's are): run
+        # faster-whisper's Silero VAD first, so silence is an empty transcript, not the
+        # "you you you" Whisper hears in it, and long silences are not decoded at all.
+        self.speech_only = speech_only
 
     def transcribe(self, audio: Audio, cancelled: Callable[[], bool] | None = None) -> Transcript:
         """`cancelled`: asked before each step of the decode; when it says True the decode
@@ -102,7 +106,7 @@ class WhisperTranscriber:
         try:
             segments, _ = self._model.transcribe(
                 samples, beam_size=self.beam_size, language="en", word_timestamps=True,
-                condition_on_previous_text=False,
+                condition_on_previous_text=False, vad_filter=self.speech_only,
             )
             segments = list(segments)  # transcribe() is lazy: the work happens here
         finally:

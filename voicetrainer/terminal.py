@@ -6,8 +6,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Markup off: persona names, paths, transcripts and error messages are user text, and a
+# `[/]` or `[bold]` in them must print as written, not raise MarkupError or restyle the
+# line. Style with Text / style= instead of markup tags.
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 ENDINGS = {
     "customer_hung_up": "the customer hung up",
@@ -17,15 +20,18 @@ ENDINGS = {
     "time_limit": "the time limit was reached",
     "agent_ended": "the agent ended the call",
     "error": "an error stopped the call",
+    "in_progress": "still in progress",
+    "interrupted": "stopped with Ctrl-C",
+    "terminated": "stopped by a signal (SIGTERM)",
     "input_ended": "the agent's typed lines ended",
 }
 
 
 def print_problem(exc, label: str = "Error", style: str = "red", then: str = "") -> None:
     """A VoiceTrainerError as users see it: one sentence (and what happens next), a hint."""
-    err_console.print(f"[{style}]{label}:[/] {exc.message}{' ' + then if then else ''}")
+    err_console.print(Text(f"{label}:", style=style) + Text(f" {exc.message}{' ' + then if then else ''}"))
     if exc.hint:
-        err_console.print(f"[dim]Hint: {exc.hint}[/]")
+        err_console.print(Text(f"Hint: {exc.hint}", style="dim"))
 
 
 def print_validation(paths, load) -> tuple[list, int]:

@@ -9,15 +9,15 @@ journaled like a spoken one (times estimated from word counts) and can be graded
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 from rich.text import Text
 
-from . import __version__
 from .customer import Customer
-from .journal import Journal, write_session
+from .errors import STOPPED_BY
+from .record.models import detection_records
+from .record.recorder import Recorder, call_started
 from .terminal import console, mood_bar
 
 WORDS_PER_S = 2.5  # 150 words a minute: a spoken turn's estimated length in a saved text call
@@ -35,17 +35,12 @@ class TextCall:
         self.clock = 0.0
         self.pending_timing: list[str] = []  # timing behaviours carried to the agent's next turn
         self.ended_by: str | None = None
-        self.save = save
-        self.started = {"persona": self.persona.id, "persona_name": self.persona.name,
-                        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        "caller": customer.generator.name, "stt_model": None, "tts": None,
-                        "mood_start": self.persona.mood.start, "mode": "text", "voicetrainer": __version__,
-                        **(meta or {})}
-        self.journal = None
         if save:
             save.mkdir(parents=True, exist_ok=True)
-            self.journal = Journal(save / "journal.jsonl")
-            self.journal.write("call_started", **self.started)
+        # Saved or not, the call is recorded the same way; only a saved one is journaled to disk.
+        self.recorder = Recorder(save, call_started(self.persona, customer.generator.name, None, None, "text",
+                                                    **(meta or {})))
+        self.session: dict | None = None
 
     # -- one typed line --------------------------------------------------------------
     def turn(self, raw: str) -> bool:
@@ -64,17 +59,14 @@ class TextCall:
             return self._unknown(line)
         return self._agent(line, [])
 
-    def finish(self, ended_by: str = "input_ended") -> dict:
-        """Close the call (if the customer has not) and return the session document."""
+    def finish(self, ended_by: str = "input_ended", stopping: bool = False) -> dict:
+        """Close the call (if the customer has not) and return the session document. `stopping`:
+        an exception is on its way out, so a failure to save (a full disk) is not raised over it."""
         if self.ended_by is None:
             self.ended_by = ended_by
-        if self.journal:
-            self.journal.write("call_ended", ended_by=self.ended_by, duration_s=round(self.clock, 3),
-                               final_mood=self.customer.mood)
-            self.journal.close()
-            self.journal = None
-            return write_session(self.save)
-        return {**self.started, "turns": self.turns, "ended_by": self.ended_by, "duration_s": round(self.clock, 3)}
+        if self.session is None and not self.recorder.closed:
+            self.session = self.recorder.finish(self.ended_by, self.clock, self.customer.mood, stopping=stopping)
+        return self.session
 
     # -- what each kind of line does -------------------------------------------------
     def _agent(self, text: str, timing: list[str]) -> bool:
@@ -89,15 +81,16 @@ class TextCall:
         self.pending_timing = []
         update = reply.update
         self._record("agent", text, mood=update.after, behaviours=[d.behaviour for d in reply.detections],
-                     detections=[{"behaviour": d.behaviour, "trigger": d.trigger} for d in reply.detections],
-                     moved_by=[list(m) for m in update.moved_by])
+                     detections=detection_records(reply.detections),
+                     moved_by=[list(m) for m in update.moved_by], mood_before=update.before, outcome=update.outcome)
         if reply.generator_error:  # the LLM failed; the scripted line stood in, as in a spoken call
-            console.print(Text(f"          (the LLM caller failed: {reply.generator_error}; an authored line was used)",
+            console.print(Text(f"          (the LLM caller failed: {reply.generator_error.rstrip('.')}; an authored line was used)",
                                style="yellow"))
-            if self.journal:
-                self.journal.write("caller_error", turn=len(self.turns), error=reply.generator_error,
-                                   message="the LLM caller failed; a scripted line was used instead")
-        self._customer_line(reply.text, reply.situation)
+            self.recorder.note("caller_error", turn=len(self.turns), error=reply.generator_error,
+                               message="the LLM caller failed; a scripted line was used instead")
+        if reply.cut:  # the LLM's reply was longer than allowed: what was kept is whole sentences
+            self.recorder.note("reply_cut", turn=len(self.turns), message=reply.cut)
+        self._customer_line(reply.text, reply.situation, abusive=reply.abusive)
         moved = ", ".join(f"{b} {d:+g}" for b, d in update.moved_by) or "nothing moved it"
         console.print(Text("          mood ") + mood_bar(update.after) + Text(f"  {update.band}", style="bold")
                       + Text(f"   {moved}", style="dim"))
@@ -130,11 +123,12 @@ class TextCall:
         return False
 
     # -- output and journal ----------------------------------------------------------
-    def _customer_line(self, text: str, situation: str, note: str = "") -> None:
+    def _customer_line(self, text: str, situation: str, note: str = "", abusive: bool = False) -> None:
         label = Text("Customer  ", style="bold magenta")
         aside = Text(f"({note}) ", style="dim") if note else Text()
         console.print(label + aside + Text(text) + Text(f"   [{situation}]", style="dim"))
-        self._record("customer", text, mood=self.customer.mood, situation=situation, behaviours=[])
+        self._record("customer", text, mood=self.customer.mood, situation=situation, behaviours=[],
+                     **({"abusive": True} if abusive else {}))
 
     def _record(self, speaker: str, text: str, **fields) -> None:
         start = self.clock
@@ -143,8 +137,7 @@ class TextCall:
                 "end_s": round(self.clock, 3), **fields}
         self.clock += GAP_S
         self.turns.append(turn)
-        if self.journal:
-            self.journal.write("turn", **turn)
+        self.recorder.turn(turn)
 
 
 def run_text_call(customer: Customer, lines: Iterable[str], save: Path | None = None, echo: bool = False,
@@ -157,7 +150,9 @@ def run_text_call(customer: Customer, lines: Iterable[str], save: Path | None = 
                 break
     except KeyboardInterrupt:
         pass  # Ctrl-C at the prompt: stop like Ctrl-D, and keep what was said
-    except BaseException:
-        call.finish("error")  # the journal says how it ended; the CLI explains the error
+    except BaseException as exc:
+        # SIGTERM (CallStopped) is saved like Ctrl-C, as `terminated`, and any other error as
+        # `error`: the journal says how it ended; the CLI says it stopped, or explains the error.
+        call.finish(STOPPED_BY.get(type(exc), "error"), stopping=True)
         raise
     return call.finish()

@@ -8,7 +8,9 @@ can fix a file alone.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,17 +24,21 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None,
-                duplicates: list | None = None, ancestors: frozenset = frozenset()) -> dict[tuple, int]:
+                duplicates: list | None = None, visited: set | None = None) -> dict[tuple, int]:
     """Map every field path (keys and list indices) to its 1-based line in the file.
 
     Repeated keys, which YAML silently resolves to the last one, go to `duplicates` as
     (path, line, first_line): a trainer who writes `venting:` twice would lose lines.
+    A node reached a second time (through an alias) is not walked again: the paths below
+    an alias have no line of their own and are reported at the alias, and an alias bomb
+    cannot make this walk every expanded path.
     """
     out = {} if out is None else out
+    visited = set() if visited is None else visited
     out.setdefault(path, node.start_mark.line + 1)
-    if id(node) in ancestors:  # an alias to its own parent (`&a [*a]`): the data is reported as invalid
+    if id(node) in visited:
         return out
-    ancestors = ancestors | {id(node)}
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict = {}
         for key, value in node.value:
@@ -42,10 +48,10 @@ def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None,
                 duplicates.append((child, line, seen[key.value]))
             seen.setdefault(key.value, line)
             out[child] = line
-            _line_index(value, child, out, duplicates, ancestors)
+            _line_index(value, child, out, duplicates, visited)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_index(item, path + (i,), out, duplicates, ancestors)
+            _line_index(item, path + (i,), out, duplicates, visited)
             out[path + (i,)] = item.start_mark.line + 1
     return out
 
@@ -161,7 +167,8 @@ def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> ValidationProb
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if isinstance(exc, yaml.reader.ReaderError):  # a character YAML cannot hold
         line = text.count("\n", 0, exc.position) + 1
-        return ValidationProblem(file, line, "", f"YAML cannot contain the character {exc.character!r} "
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character  # PyYAML gives its code
+        return ValidationProblem(file, line, "", f"YAML cannot contain the character {char!r} "
                                  "(expected plain text; retype or delete it)")
     if mark is None:
         return ValidationProblem(file, 1, "", f"YAML syntax error: {exc} (expected valid YAML)")
@@ -170,28 +177,111 @@ def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> ValidationProb
                              "(expected `field: value` lines, indented with spaces, lists as `- item`)")
 
 
+# Bounds on human-written files (persona, rubric, config), so a hostile or broken file is
+# refused in well under a second instead of hanging the program or eating the memory.
+# The shipped files are 10-13 KB, about 600 values, 7 levels deep: these leave ample room.
+MAX_FILE_BYTES = 256 * 1024
+MAX_VALUES = 20_000  # values after aliases are expanded (an alias counts its whole value again)
+MAX_DEPTH = 16  # levels of nesting, aliases included
+
+
+def _problem(file: str, line: int | None, what: str) -> FileValidationError:
+    return FileValidationError(file, [ValidationProblem(file, line, "", what)])
+
+
+def read_bounded(path: str | Path) -> str:
+    """The text of a small regular file; anything else is refused without reading it.
+
+    A FIFO would block `open`, and /dev/zero (or a symlink to it) never ends, so the file
+    type is checked before opening, and again on the open file (it may have been swapped);
+    at most MAX_FILE_BYTES + 1 bytes are read, whatever the size the file claims.
+    """
+    file = str(path)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            kind = "a folder" if Path(path).is_dir() else "a device, pipe or socket"
+            raise _problem(file, None, f"is {kind}, not a regular file (expected a YAML file)")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise _problem(file, None, "is not a regular file (expected a YAML file)")
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise _problem(file, None, "file does not exist") from None
+    except OSError as exc:
+        raise _problem(file, None, f"cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _problem(file, None, f"is larger than {MAX_FILE_BYTES // 1024} KB (expected a small text file; "
+                       "split it or remove the bulk)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _problem(file, line, "is not UTF-8 text (expected a plain text YAML file)") from None
+
+
+def _check_shape(root: yaml.Node, file: str) -> None:
+    """Refuse alias bombs, aliases that contain themselves and deep nesting, before any
+    value is built: sizes and heights are counted once per node (memoised), so this is
+    fast however far the aliases would expand."""
+    done: dict[int, tuple[int, int]] = {}  # node id -> (values, height) once counted
+    open_: set[int] = set()  # nodes being counted: meeting one again is a cycle
+
+    def count(node: yaml.Node, depth: int) -> tuple[int, int]:
+        key, line = id(node), node.start_mark.line + 1
+        if key in open_:
+            raise _problem(file, line, "an alias refers to a value that contains it (expected no loops)")
+        if key in done:
+            values, height = done[key]
+        else:
+            if depth > MAX_DEPTH:
+                raise _problem(file, line, f"nested more than {MAX_DEPTH} levels deep (expected a few levels)")
+            open_.add(key)
+            children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
+                        else node.value if isinstance(node, yaml.SequenceNode) else [])
+            values, height = 1, 1
+            for child in children:
+                v, h = count(child, depth + 1)
+                values, height = values + v, max(height, h + 1)
+                if values > MAX_VALUES:
+                    raise _problem(file, line, f"holds more than {MAX_VALUES} values once its aliases are "
+                                   "expanded (expected a small file; write the values out, or use fewer aliases)")
+            open_.discard(key)
+            done[key] = values, height
+        if depth + height - 1 > MAX_DEPTH:  # an alias can put a deep value deeper still
+            raise _problem(file, line, f"nested more than {MAX_DEPTH} levels deep (expected a few levels)")
+        return values, height
+
+    count(root, 1)
+
+
 def parse_yaml(text: str, file: str, duplicates: list | None = None) -> tuple[object, dict[tuple, int]]:
     """Parse YAML text, returning the data and the field-path -> line index."""
+    if len(text) > MAX_FILE_BYTES:
+        raise _problem(file, None, f"is larger than {MAX_FILE_BYTES // 1024} KB (expected a small text file)")
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # already reads the first characters: may raise ReaderError
+        node = loader.get_single_node()  # composed once; the data is built from this node
+        if node is None:
+            return None, {}
+        _check_shape(node, file)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise FileValidationError(file, [_syntax_problem(file, text, exc)]) from None
-    except RecursionError:  # absurdly deep nesting
-        raise FileValidationError(file, [ValidationProblem(file, 1, "", "nested too deeply (expected a few levels)")]) from None
-    return data, (_line_index(node, duplicates=duplicates) if node is not None else {})
+    except RecursionError:  # absurdly deep nesting, found while composing
+        raise _problem(file, 1, "nested too deeply (expected a few levels)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return data, _line_index(node, duplicates=duplicates)
 
 
 def load_model(path: str | Path, model: type[M], text: str | None = None) -> M:
     """Read `path` (or the given text) and validate it; raise FileValidationError listing all problems."""
     file = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileValidationError(file, [ValidationProblem(file, None, "", "file does not exist")]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FileValidationError(file, [ValidationProblem(file, None, "", f"cannot be read ({exc})")]) from None
+        text = read_bounded(path)
     duplicates: list = []
     data, lines = parse_yaml(text, file, duplicates)
     if not isinstance(data, dict):

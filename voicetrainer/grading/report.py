@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..journal import load_session
+from ..record.store import read_session
 from ..terminal import ENDINGS
 
 REPORT_FILE = "report.html"
@@ -87,7 +87,7 @@ def render_report(session: dict, grade: dict, audio_src: str | None) -> str:
 
 def write_report(session_dir: str | Path, grade: dict, embed_audio: bool = False) -> Path:
     session_dir = Path(session_dir)
-    session = load_session(session_dir)
+    session = read_session(session_dir).document()
     wav = session_dir / "call.wav"
     audio_src = None
     if wav.exists():

@@ -36,6 +36,8 @@ def applies(criterion: Criterion, turns: list[dict], evidence: list[Evidence]) -
     customer = [t for t in turns if t["speaker"] == "customer"]
     if any(t.get("situation") in rule.customer_situations for t in customer):
         return True
+    if rule.customer_abusive and any(t.get("abusive") for t in customer):
+        return True
     patterns = [re.compile(rf"(?<![\w']){p}(?![\w'])", re.IGNORECASE) for p in rule.customer_phrases]
     return any(p.search(t.get("text") or "") for p in patterns for t in customer)
 
@@ -109,7 +111,8 @@ def _first_per_turn(hits: list[Evidence]) -> list[Evidence]:
 
 
 def _cite(e: Evidence, effect: str) -> dict:
-    return {"turn": e.turn, "quote": e.quote, "behaviour": e.behaviour, "effect": effect}
+    cited = {"turn": e.turn, "quote": e.quote, "behaviour": e.behaviour, "effect": effect}
+    return cited | {"confidence": round(e.confidence, 2)} if e.confidence < 1 else cited  # sure: nothing to say
 
 
 def _better_phrasing(criterion: Criterion, score: int, against: Evidence | None, heard_for: bool) -> str | None:

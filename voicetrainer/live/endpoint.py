@@ -4,10 +4,12 @@ TurnDetector is pure logic (no devices, no model), tested with made-up probabili
 headset feeds it one speech probability per 32 ms window of microphone audio. How long a
 pause must last to end the turn is a rule's answer, re-asked every window of the pause:
 
-- FixedRule (`--end-silence MS`): that silence, shortened after a finished sentence and
-  doubled after a trailing "and"/"so"/"um" (hold_ms);
-- SmartRule (the default): the smart-turn model's judgement of how the pause sounds
-  (live.smart_turn), with the pause-time transcript as a veto or a tie-breaker.
+- FixedRule (the default; `--end-silence MS`): that silence, shortened after a finished
+  sentence and doubled after a trailing "and"/"so"/"um" (hold_ms);
+- SmartRule (opt-in, experimental: `--turn-end smart`): the smart-turn model's judgement of
+  how the pause sounds (live.smart_turn), with the pause-time transcript as a veto or a
+  tie-breaker. Not the default: it answered no sooner than the fixed rule on 2 busy cores
+  and cut multi-sentence turns live (README, Performance).
 
 TurnEnd runs a rule over one turn and keeps its reasons for the journal. The headset and
 the paced replay (files.PacedFileSource) use it alike, and bench/turn_ends.py replays both
@@ -81,7 +83,7 @@ class EndOfTurnRule:
 
 @dataclass(frozen=True)
 class FixedRule(EndOfTurnRule):
-    """`--end-silence`: a set silence, shortened after a finished sentence (hold_ms)."""
+    """The default (`--end-silence`): a set silence, shortened after a finished sentence (hold_ms)."""
 
     base_ms: float = 600.0
     name = "fixed"
@@ -95,7 +97,7 @@ class FixedRule(EndOfTurnRule):
 
 @dataclass(frozen=True)
 class SmartRule(EndOfTurnRule):
-    """The default: how the pause sounds (the smart-turn model) and what was said.
+    """`--turn-end smart` (experimental): how the pause sounds (the smart-turn model) and what was said.
 
     The model is asked once per pause, at the first silent window. Asked later it hears
     more silence and calls more pauses finished, mid-sentence ones too: on the human speech

@@ -11,6 +11,12 @@ the genuine `openai` client, over a genuine socket, without any network or model
     OpenAIServer(..., json_schema=False) answers a `response_format` of type json_schema with
     HTTP 400, as servers without structured outputs do (JSON mode, json_object, is accepted).
 
+Fault modes, for the tests that a misbehaving server cannot crash or hang the program:
+`ScriptedReply(fault=...)` answers HTTP 200 with a body of the wrong shape (see FAULTS);
+`byte_delay_s` writes the body one byte at a time (a slow body); `status=401` etc. are plain
+error replies; `OpenAIServer(models=ScriptedReply(...))` answers GET /v1/models that way too
+(a web page or a 401 at the base URL, seen at warm-up).
+
 Standard library only: http.server.ThreadingHTTPServer, json, threading.
 
 Endpoints:
@@ -31,7 +37,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Union
 
-__all__ = ["ScriptedReply", "OpenAIServer", "split_tokens"]
+__all__ = ["ScriptedReply", "OpenAIServer", "split_tokens", "FAULTS"]
 
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout)
 
@@ -43,6 +49,26 @@ class ScriptedReply:
     delay_s: float = 0.0               # sleep before answering at all (to trigger client timeouts)
     first_token_delay_s: float = 0.0   # streaming: wait before the first chunk
     tokens_per_s: float | None = None  # streaming: pace content chunks (None = as fast as possible)
+    fault: str | None = None           # a 200 body of the wrong shape: one of FAULTS
+    byte_delay_s: float = 0.0          # write the body one byte at a time, this far apart (a slow body)
+
+
+# What a fault mode sends with HTTP 200, for a non-streaming request (body, content type).
+# A streaming request gets the same wrong shape inside SSE events where that makes sense.
+FAULTS = {
+    "html": "a web page (text/html), as a reverse proxy or a web server at the wrong URL sends",
+    "text": "a text/plain sentence",
+    "sse": "an SSE stream to a non-streaming request",
+    "empty_choices": "a completion with `choices: []`",
+    "no_choices": "a completion without `choices`",
+    "null_message": "a completion whose choice has `message: null` (`delta: null` when streaming)",
+    "json_list": "a JSON list instead of an object",
+    "null": "the JSON value null",
+    "error": "an error object (`{\"error\": {...}}`) with status 200, as some servers send mid-stream",
+    "endless": "8 MB of one line that never ends (one SSE event, or one JSON string)",
+}
+ENDLESS_BYTES = 8_000_000
+HTML_PAGE = b"<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n"
 
 
 ReplyLike = Union[ScriptedReply, str]
@@ -177,6 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ endpoints
     def do_GET(self) -> None:
         path = self._path()
+        if self.owner.models is not None:  # the base URL misbehaves for every request, not only chat
+            reply = self.owner.models
+            if reply.status >= 400:
+                self._send_error_json(reply.status, reply.content or f"Scripted error {reply.status}")
+            else:
+                self._send_fault(reply, {"object": "list", "data": []})
+            return
         model = self.owner.model
         card = {"id": model, "object": "model", "created": self.owner.created, "owned_by": "voicetrainer"}
         if path in ("/v1/models", "/models"):
@@ -231,8 +264,58 @@ class _Handler(BaseHTTPRequestHandler):
         completion = len(split_tokens(content))
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
+    def _send_bytes(self, status: int, content_type: str, data: bytes, byte_delay_s: float = 0.0) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if byte_delay_s > 0:
+            self.wfile.flush()
+            for i in range(len(data)):
+                if i:
+                    self._wait(byte_delay_s)
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+        else:
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def _send_fault(self, reply: ScriptedReply, good: Any) -> None:
+        """A 200 whose body is `good` (JSON), or the wrong shape named by reply.fault."""
+        fault = reply.fault
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        if fault == "html":
+            self._send_bytes(200, "text/html; charset=utf-8", HTML_PAGE, reply.byte_delay_s)
+        elif fault == "text":
+            self._send_bytes(200, "text/plain; charset=utf-8", b"Service is up.\n", reply.byte_delay_s)
+        elif fault == "endless":
+            self._send_bytes(200, "application/json", b'{"choices": "' + b"a" * ENDLESS_BYTES)
+        elif fault == "sse":
+            chunk = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "delta": {"content": reply.content}, "finish_reason": None}]}
+            data = b"data: " + json.dumps(chunk).encode() + b"\n\ndata: [DONE]\n\n"
+            self._send_bytes(200, "text/event-stream", data, reply.byte_delay_s)
+        else:
+            if isinstance(good, dict) and fault in ("empty_choices", "no_choices", "null_message"):
+                good = dict(good)
+                if fault == "empty_choices":
+                    good["choices"] = []
+                elif fault == "no_choices":
+                    good.pop("choices", None)
+                else:
+                    good["choices"] = [{"index": 0, "message": None, "finish_reason": "stop"}]
+            elif fault == "json_list":
+                good = [{"content": reply.content}]
+            elif fault == "error":
+                good = {"error": {"message": "model is not loaded", "type": "server_error"}}
+            elif fault == "null":
+                good = None
+            data = json.dumps(good).encode("utf-8")
+            self._send_bytes(200, "application/json", data, reply.byte_delay_s)
+
     def _complete(self, body: dict, reply: ScriptedReply, model: str) -> None:
-        self._send_json(reply.status, {
+        self._send_fault(reply, {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -247,11 +330,56 @@ class _Handler(BaseHTTPRequestHandler):
             "system_fingerprint": "fp_voicetrainer",
         })
 
-    def _write_chunk(self, data: bytes) -> None:
+    def _stream_fault(self, reply: ScriptedReply, completion_id: str, model: str) -> bool:
+        """A streamed reply of the wrong shape; False when the fault has no streaming form."""
+        if reply.fault in ("html", "text"):  # the server ignores `stream` and sends a page
+            self._send_fault(reply, None)
+            return True
+        if reply.fault == "endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._write_chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "')
+            for _ in range(ENDLESS_BYTES // 65536):
+                self._write_chunk(b"a" * 65536)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            return True
+        if reply.fault in (None, "sse"):
+            return False
+        if reply.fault not in FAULTS:
+            raise ValueError(f"unknown fault {reply.fault!r}; one of {', '.join(FAULTS)}")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        base = {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model}
+        events = {"empty_choices": {**base, "choices": []}, "no_choices": base,
+                  "null_message": {**base, "choices": [{"index": 0, "delta": None, "finish_reason": None}]},
+                  "json_list": [{"content": reply.content}], "null": None,
+                  "error": {"error": {"message": "model is not loaded", "type": "server_error"}}}[reply.fault]
+        for _ in range(3):
+            self._write_chunk(b"data: " + json.dumps(events).encode("utf-8") + b"\n\n")
+        self._write_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        return True
+
+    def _write_chunk(self, data: bytes, byte_delay_s: float = 0.0) -> None:
+        if byte_delay_s > 0:  # a slow body: the event arrives one byte at a time
+            for i in range(len(data)):
+                if i:
+                    self._wait(byte_delay_s)
+                self.wfile.write(b"1\r\n%s\r\n" % data[i:i + 1])
+                self.wfile.flush()
+            return
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
     def _stream(self, body: dict, reply: ScriptedReply, model: str) -> None:
+        if self._stream_fault(reply, f"chatcmpl-{uuid.uuid4().hex[:24]}", model):
+            return
         self.send_response(reply.status)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -265,7 +393,7 @@ class _Handler(BaseHTTPRequestHandler):
         def event(choices: list, **extra: Any) -> None:
             payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
                        "model": model, "system_fingerprint": "fp_voicetrainer", "choices": choices, **extra}
-            self._write_chunk(b"data: " + json.dumps(payload).encode("utf-8") + b"\n\n")
+            self._write_chunk(b"data: " + json.dumps(payload).encode("utf-8") + b"\n\n", reply.byte_delay_s)
 
         def choice(delta: dict, finish_reason: str | None = None) -> list:
             return [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
@@ -295,13 +423,15 @@ class OpenAIServer:
     """
 
     def __init__(self, replies: list[ReplyLike] | Callable[[dict], ReplyLike] | None = None,
-                 default: ReplyLike = "Okay.", model: str = "test-model", json_schema: bool = True):
+                 default: ReplyLike = "Okay.", model: str = "test-model", json_schema: bool = True,
+                 models: ReplyLike | None = None):
         if replies is not None and not callable(replies):
             replies = [_as_reply(r) for r in replies]
         self._replies = replies
         self.default = _as_reply(default)
         self.model = model
         self.json_schema = json_schema  # False: refuse response_format json_schema with a 400, like older servers
+        self.models = None if models is None else _as_reply(models)  # GET /v1/models answers this (a fault)
         self.created = int(time.time())
         self.requests: list[dict] = []
         self.errors: list[str] = []  # unexpected handler exceptions (kept instead of printed)
