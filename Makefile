@@ -26,9 +26,11 @@ demo: setup
 test: setup-test
 	$(BIN)/python -m pytest -q
 
+# The last line of `make bench` is one JSON object; tests/test_bench.py runs each script with --quick.
 bench: setup
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/grade.py
+	$(BIN)/python bench/turn_ends.py
 	$(BIN)/python bench/behaviours.py
 
 # Rebuild the learned behaviour heads from the labelled corpus (seeded: the same lines give the same file).
