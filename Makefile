@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out/angry_refund_good
 
-.PHONY: setup setup-test demo serve test bench clean
+.PHONY: setup setup-test demo serve test bench detectors clean
 
 $(STAMP): pyproject.toml
 	scripts/system-deps.sh run
@@ -29,10 +29,16 @@ serve: setup
 test: setup-test
 	$(BIN)/python -m pytest -q
 
+# The last line of `make bench` is one JSON object; tests/test_bench.py runs each script with --quick.
 bench: setup
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/grade.py
+	$(BIN)/python bench/turn_ends.py
 	$(BIN)/python bench/behaviours.py
+
+# Rebuild the learned behaviour heads from the labelled corpus (seeded: the same lines give the same file).
+detectors: setup
+	$(BIN)/voicetrainer behaviours train
 
 clean:
 	rm -rf $(VENV) demo-out sessions .pytest_cache

@@ -6,6 +6,7 @@ grades it --repeat times: without audio metrics (target: under 1 s), with them, 
 the HTML report. Prints per-stage figures and, last, one JSON line.
 
     .venv/bin/python bench/grade.py [--minutes 10] [--repeat 3] [--session DIR]
+    .venv/bin/python bench/grade.py --quick   # a 1-minute session graded once: checks it runs (make test)
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the tiled session")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the median is printed)")
     parser.add_argument("--session", type=Path, help="a saved session to tile (default: hold the good fixture call)")
+    parser.add_argument("--quick", action="store_true", help="a 1-minute session, one run per figure (a smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.minutes, args.repeat = 1.0, 1
 
     work = Path(tempfile.mkdtemp(prefix="vt-bench-grade-"))
     try:
@@ -109,7 +113,7 @@ def main() -> None:
         figures = {}
         figures["timing_metrics_ms"], _ = timed(lambda: timing_metrics(turns, rubric.fillers, rubric.dead_air_s), args.repeat)
         figures["evidence_ms"], evidence = timed(lambda: turn_evidence(turns), args.repeat)
-        figures["voice_metrics_ms"], voice = timed(lambda: voice_metrics(long, turns, rubric.raised_voice_db), args.repeat)
+        figures["voice_metrics_ms"], voice = timed(lambda: voice_metrics(long, turns, rubric.raised_voice_db, rubric.raised_pitch_st), args.repeat)
         metrics = {**timing_metrics(turns, rubric.fillers, rubric.dead_air_s), **voice}
         figures["scoring_ms"], _ = timed(lambda: score_rubric(rubric, evidence, metrics, turns), args.repeat)
 

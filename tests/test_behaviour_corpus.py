@@ -15,7 +15,8 @@ from voicetrainer.behaviour_corpus import Score, averages, load_corpus, score, w
 from voicetrainer.behaviours import detect
 from voicetrainer.errors import FileValidationError
 
-CORPUS = ROOT / "tests" / "fixtures" / "behaviours" / "labelled.jsonl"
+FIXTURES = ROOT / "tests" / "fixtures" / "behaviours"
+CORPUS = FIXTURES / "labelled.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,40 @@ def test_recall_of_the_behaviours_the_mood_engine_relies_on(corpus, behaviour):
     s = score([x.behaviours for x in heldout], predicted(heldout), [behaviour])[behaviour]
     assert s.recall >= RECALL_FLOORS[behaviour], (s, [x.text for x, p in zip(heldout, predicted(heldout))
                                                       if behaviour in x.behaviours and behaviour not in p])
+
+
+ROUND4 = FIXTURES / "round4.jsonl"
+
+
+def test_the_learned_heads_find_more_on_wording_never_tuned_on():
+    """Round 4 was written after the heads were frozen and is never trained or tuned on.
+    Measured at freezing: rules alone micro P 0.74 R 0.55 F1 0.63; rules + heads P 0.70
+    R 0.78 F1 0.74. Floors a little under, so a retrain on more lines can trade a few."""
+    lines = load_corpus(ROUND4)
+    ids = word_behaviour_ids()
+    expected = [x.behaviours for x in lines]
+    rules = averages(score(expected, [{d.behaviour for d in detect(x.text, x.previous, model=False)} for x in lines], ids))
+    heads = averages(score(expected, predicted(lines), ids))
+    assert heads["micro_f1"] >= 0.70 and heads["micro_precision"] >= 0.65, heads
+    assert heads["micro_recall"] >= rules["micro_recall"] + 0.15, (rules, heads)
+
+
+@pytest.mark.slow
+def test_training_is_seeded_and_reproducible(tmp_path):
+    """Two trainings on the same lines write the same file, byte for byte."""
+    from voicetrainer.detector_training import train
+
+    corpus = FIXTURES / "train" / "tech_meltdown.jsonl"  # one persona's lines: every id, quick to read
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    summary = train([corpus], first)
+    train([corpus], second)
+    assert first.read_bytes() == second.read_bytes()
+    heads = json.loads(first.read_text())["heads"]
+    assert set(heads) == set(word_behaviour_ids()) and summary["lines"] == len(load_corpus(corpus))
+    assert all(0.3 <= h["threshold"] <= 0.95 and len(h["weights"]) == 384 + len(heads) + 3 for h in heads.values())
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("**/*.jsonl")), ids=lambda p: p.name)
+def test_every_corpus_file_is_valid_and_labels_only_known_behaviours(path):
+    lines = load_corpus(path)  # raises with file, line and field on any problem
+    assert lines and all(x.behaviours <= set(word_behaviour_ids()) for x in lines)

@@ -114,3 +114,66 @@ def test_decoded_text_is_known_in_the_pause_and_reused_when_the_turn_ends_in_it(
     spoken(stt, pause)
     turn = Audio(np.concatenate([speech.samples, pause.samples[: int(0.16 * speech.rate)]]), speech.rate)
     assert stt.transcribe(turn).text == text and stt.last_tail_s == 0.0
+
+
+def test_a_whisper_decode_stops_when_its_caller_no_longer_wants_it(transcriber, fixture_manifest):
+    from voicetrainer.stt import DecodeCancelled
+
+    audio = read_audio(FIXTURE_CALLS / "angry_refund_good" / "03.wav")
+    asked = []
+    with pytest.raises(DecodeCancelled):
+        transcriber.transcribe(audio, cancelled=lambda: asked.append(1) or True)
+    assert len(asked) == 1  # stopped before its first step (the encoder)
+    assert transcriber.transcribe(audio, cancelled=lambda: False).text == transcriber.transcribe(audio).text
+
+
+class SlowTranscriber:
+    """A decode that takes `seconds`, in small steps that ask `cancelled` as Whisper's do, on
+    one worker: two decodes run one after the other, as on faster-whisper's single worker."""
+
+    def __init__(self, seconds: float):
+        import threading
+
+        self.seconds, self.model_name, self.calls, self.stopped = seconds, "slow", [], 0
+        self.worker = threading.Lock()
+
+    def transcribe(self, audio: Audio, cancelled=None):
+        import time
+
+        from voicetrainer.interfaces import Transcript
+        from voicetrainer.stt import DecodeCancelled
+
+        self.calls.append(audio.duration_s)
+        with self.worker:
+            for _ in range(int(self.seconds / 0.02)):
+                if cancelled is not None and cancelled():
+                    self.stopped += 1
+                    raise DecodeCancelled("stale")
+                time.sleep(0.02)
+        return Transcript(f"{audio.duration_s:.2f} s")
+
+
+def tone(seconds: float, rate: int = 16_000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def test_the_final_decode_does_not_wait_behind_a_stale_pause_time_decode():
+    import time
+
+    rate, slow = 16_000, SlowTranscriber(seconds=2.0)
+    stt = IncrementalTranscriber(slow)
+    turn = np.concatenate([tone(1.0), np.zeros(int(0.3 * rate), np.float32), tone(0.5)])
+    for i in range(0, int(1.3 * rate), 320):  # speech, then a pause: the pause-time decode starts
+        stt.feed(Audio(turn[i:i + 320], rate))
+    deadline = time.monotonic() + 2
+    while not slow.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert slow.calls, "no decode started in the pause"
+    stt.feed(Audio(turn[int(1.3 * rate):], rate))  # the agent goes on: that decode is stale
+    started = time.monotonic()
+    transcript = stt.transcribe(Audio(turn, rate))
+    took = time.monotonic() - started
+    assert transcript.text == f"{len(turn) / rate:.2f} s"  # the whole turn, decoded once at the end
+    assert slow.stopped == 1 and stt.cancelled == 1
+    assert took < 2.0 + 0.5  # the final decode alone, not queued behind the stale one's remaining ~1.9 s

@@ -175,3 +175,27 @@ def test_what_a_source_notes_between_turns_is_journaled(tmp_path, transcriber, s
                        make_customer(persona, "scripted", Settings()), out, VirtualClock(), CallOptions())
     repeats = [n for n in session["notes"] if n["event"] == "repeated"]
     assert repeats == [{"event": "repeated", "seconds": 1.5, "message": "the agent replayed a line"}] * 2
+
+
+def test_realtime_ends_turns_by_the_fixed_rule_unless_asked_and_journals_why(tmp_path):
+    """`call --realtime` without --turn-end: the fixed --end-silence rule (the default since
+    the model rule cut multi-sentence turns live); each turn's end_of_turn note and the
+    session's end_of_turn field read back through the typed record."""
+    import shutil
+
+    from voicetrainer.record.store import read_session
+
+    turns = tmp_path / "turns"
+    turns.mkdir()
+    for name in ("01.wav", "02.wav"):
+        shutil.copy(FIXTURE_CALLS / "angry_refund_good" / name, turns / name)
+    out = tmp_path / "call"
+    cmd = [sys.executable, "-m", "voicetrainer", "call", "--persona", "angry_refund", "--caller", "scripted",
+           "--agent-audio", str(turns), "--out", str(out), "--realtime", "--no-grade", "--end-silence", "700"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    session = read_session(out)
+    assert session.end_of_turn == "fixed" and session.end_silence_ms == 700
+    ends = [n.model_dump() for n in session.notes if n.event == "end_of_turn"]
+    assert len(ends) == 2 and all(n["rule"] == "fixed" and "p" not in n for n in ends)
+    assert all(n["silence_ms"] >= n["hold_ms"] for n in ends)

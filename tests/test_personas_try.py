@@ -190,3 +190,17 @@ def test_a_failing_llm_caller_falls_back_to_authored_lines_and_says_so(tmp_path)
     assert "the LLM caller failed" in out
     assert session["turns"][1]["situation"] == "opening" and session["turns"][1]["text"]
     assert any(n.get("event") == "caller_error" for n in session["notes"])
+
+
+def test_the_simulation_tags_its_own_abuse_and_the_boundaries_criterion_applies(tmp_path):
+    """The abusive caller's angry lines are abuse whatever their words ("Think again, genius."
+    is in no word list): the session records them, and grading judges boundaries."""
+    from voicetrainer.grading import grade_session
+
+    script = ["Yeah, Crestway, what do you want?", "Whatever, that's policy.", "Not my problem, mate."]
+    _, session = try_call("abusive_caller", "--caller", "scripted", script=script, tmp_path=tmp_path)
+    customer = [t for t in session["turns"] if t["speaker"] == "customer"]
+    assert any(t.get("abusive") for t in customer), customer
+    assert all(not t.get("abusive") for t in customer if t["situation"] in ("answering", "accepting"))
+    boundaries = next(c for c in grade_session(tmp_path / "session", audio=False)["criteria"] if c["id"] == "boundaries")
+    assert boundaries["score"] is not None, boundaries

@@ -188,7 +188,8 @@ def _veto(found: list[Detection], text: str) -> list[Detection]:
     def sentence_of(d: Detection) -> tuple[int, int]:
         return next(((a, b) for a, b in spans if a <= d.start < b), (-1, -1))
 
-    rude = [d for d in found if d.behaviour == "rude"]
+    # only a rude phrase pins the question down; the heads' "rude" reads a whole sentence's tone
+    rude = [d for d in found if d.behaviour == "rude" and "rules" in d.source]
     return [d for d in found
             if not (d.behaviour == "paraphrases" and (NOT_A_RESTATEMENT & heard or CONTRADICTS.search(text)
                                                       or (d.source == "model" and _asks(d.trigger))))

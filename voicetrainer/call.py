@@ -143,7 +143,7 @@ def run_call(
             }
             if playback.audio.duration_s > 0:
                 customer_turn["audio"] = f"customer_{index:02d}.wav"
-            if getattr(reply, "abusive", None) is not None:  # the persona's line tags, where the caller knows them
+            if reply.abusive:  # the simulation knows its caller insulted the agent (persona habits.abusive_in)
                 customer_turn["abusive"] = reply.abusive
             if reply.generator_error:  # the turn says so too: the terminal and the report show it
                 customer_turn["caller_error"] = reply.generator_error

@@ -17,7 +17,9 @@ from .quiet import quiet_libraries
 quiet_libraries()
 
 from . import __version__  # noqa: E402
-from .cli_live import EndSilence, Exam, InputDevice, OutputDevice, PushToTalk, devices  # noqa: E402
+from .cli_live import (  # noqa: E402
+    EndSilence, Exam, InputDevice, OutputDevice, PushToTalk, TurnEndRule, check_turn_end, devices,
+)
 from .cli_personas import PersonasDir, PromptsDir, app as personas_app, personas_dir as _personas_dir  # noqa: E402
 from .config import load_settings  # noqa: E402
 from .errors import CallStopped, VoiceTrainerError, disk_problem  # noqa: E402
@@ -65,6 +67,7 @@ def call(
     ptt: bool = PushToTalk,
     exam: bool = Exam,
     end_silence: int = EndSilence,
+    turn_end: str = TurnEndRule,
 ) -> None:
     """Hold a mock call: live at your headset, or offline from recorded turns with --agent-audio."""
     from .history import new_session_dir
@@ -73,6 +76,7 @@ def call(
     from .signals import stop_call_on_sigterm
     from .terminal import print_summary
 
+    turn_end = check_turn_end(turn_end)  # a misspelt rule is one sentence before anything loads
     settings = load_settings().with_llm(llm_base_url, llm_model)
     settings = settings.model_copy(update={**({"stt_model": stt_model} if stt_model else {}),
                                            **({"tts": tts} if tts else {})})
@@ -90,10 +94,11 @@ def call(
 
             make_session_folder(out)  # a path that cannot be a folder: one sentence before the devices open
             session = live_call(the_persona, settings, which, seed, prompts_dir, out, input_device, output_device,
-                                ptt, exam, max_duration, end_silence, rubric=rubric)
+                                ptt, exam, max_duration, end_silence, rubric=rubric, turn_end=turn_end)
         else:
             session = _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime,
-                                    agent_gap, max_duration, end_silence, rubric=rubric)
+                                    agent_gap, max_duration, end_silence, rubric=rubric,
+                                    turn_end=turn_end)
     console.print()
     print_summary(session, str(out))
     if grade:
@@ -107,7 +112,7 @@ def call(
 
 
 def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_audio, realtime, agent_gap,
-                  max_duration, end_silence_ms, rubric: dict | None = None) -> dict:
+                  max_duration, end_silence_ms, rubric: dict | None = None, turn_end: str = "fixed") -> dict:
     """The call from recorded agent turns (FileSource), replies written to files."""
     from rich.text import Text
 
@@ -133,12 +138,18 @@ def _offline_call(the_persona, settings, which, seed, prompts_dir, out, agent_au
         from .incremental_stt import IncrementalTranscriber
 
         transcriber = IncrementalTranscriber(transcriber)
-        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms, on_warning=warn)
+        from .live.endpoint import FixedRule, SmartRule
+
+        rule = SmartRule(end_silence_ms) if turn_end == "smart" else FixedRule(end_silence_ms)
+        source = PacedFileSource(agent_audio, stt=transcriber, end_silence_ms=end_silence_ms, rule=rule,
+                                 on_warning=warn)
     return run_call(
         the_persona, source, FileSink(out), transcriber, synthesizer, customer, out,
         RealClock() if realtime else VirtualClock(),
         CallOptions(agent_gap_s=agent_gap, max_duration_s=max_duration),
-        meta={"seed": seed, "agent_audio": str(agent_audio), "rubric": rubric}, on_turn=print_turn,
+        meta={"seed": seed, "agent_audio": str(agent_audio), "rubric": rubric,
+              **({"end_silence_ms": end_silence_ms, "end_of_turn": turn_end} if realtime else {})},
+        on_turn=print_turn,
     )
 
 

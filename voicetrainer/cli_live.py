@@ -16,7 +16,24 @@ PushToTalk = typer.Option(False, "--ptt", help="Live mode: push-to-talk; press s
 Exam = typer.Option(False, "--exam", help="Live mode: hide the customer's mood meter and the detected behaviours.")
 EndSilence = typer.Option(600, "--end-silence", min=200, max=5000,
                           help="Live and --realtime mode: milliseconds of silence that end your turn (less after "
-                               "a finished sentence, double after 'and', 'so', 'um').")
+                               "a finished sentence, double after 'and', 'so', 'um'). With --turn-end smart: the "
+                               "wait when the end-of-turn model cannot be asked, and the base of an unfinished pause.")
+TurnEndRule = typer.Option("fixed", "--turn-end", case_sensitive=False,
+                           help="Live and --realtime mode: how the end of your turn is found. fixed (the default): "
+                                "the --end-silence silence. smart (experimental): the smart-turn model judges how "
+                                "each pause sounds, about 0.3 s after a finished-sounding sentence, longer when you "
+                                "sound unfinished; it can cut a multi-sentence turn short.")
+TURN_END_RULES = ("fixed", "smart")
+DEFAULT_END_SILENCE_MS = 600.0  # --end-silence; also the smart rule's fallback and "unfinished" base (endpoint.SmartRule)
+
+
+def check_turn_end(rule: str) -> str:
+    """`--turn-end`, lower-cased; anything but fixed/smart is one sentence at the CLI boundary."""
+    name = (rule or "").strip().lower()
+    if name not in TURN_END_RULES:
+        raise VoiceTrainerError(f"--turn-end must be fixed or smart, not {rule!r}.",
+                                hint="fixed (the default) waits --end-silence; smart asks the end-of-turn model (experimental)")
+    return name
 
 
 def devices() -> None:
@@ -40,7 +57,8 @@ def devices() -> None:
 
 def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | None, out: Path,
               input_device: str | None, output_device: str | None, push_to_talk: bool, exam: bool,
-              max_duration: float | None, end_silence_ms: float, rubric: dict | None = None) -> dict:
+              max_duration: float | None, end_silence_ms: float, rubric: dict | None = None,
+              turn_end: str = "fixed") -> dict:
     """Hold a live call at the headset and return the saved session."""
     from .live.controls import Controls, KeyReader, has_terminal
     from .live.devices import choose_device, native_stderr_muted
@@ -54,7 +72,8 @@ def live_call(persona, settings, caller: str, seed: int, prompts_dir: Path | Non
                                 hint="run in a terminal, or leave out --ptt so voice detection ends your turns")
     options = HeadsetOptions(
         input_device=choose_device(input_device, "input"), output_device=choose_device(output_device, "output"),
-        end_silence_ms=end_silence_ms, idle_after_s=persona.mood.idle_after_s, talks_over=persona.mood.talks_over,
+        end_silence_ms=end_silence_ms, smart_turn=check_turn_end(turn_end) == "smart",
+        idle_after_s=persona.mood.idle_after_s, talks_over=persona.mood.talks_over,
         push_to_talk=push_to_talk, max_duration_s=max_duration,
     )
     console.print(Text.assemble("Calling ", (persona.name, "bold"), f" ({persona.id}) live with the ", (caller, "bold"), " caller."))

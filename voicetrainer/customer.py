@@ -20,6 +20,7 @@ NEGATIVE = {"says_cant", "cites_policy", "blames_others", "dismissive", "rude", 
 POSITIVE = {"acknowledges_feelings", "apologises", "paraphrases", "takes_ownership", "gives_timeline",
             "offers_alternative", "summarises"}
 PRESSING = {"venting", "dismissed", "acknowledged", "deflecting"}  # still pushing the problem
+CIVIL = {"answering", "accepting", "satisfied", "goodbye", "idle"}  # lines that give, agree or check in
 OUTCOME_SITUATION = {"hang_up": "hanging_up", "accept": "accepting", "satisfied": "satisfied",
                      "goodbye": "goodbye", "supervisor": "supervisor"}
 
@@ -56,6 +57,7 @@ class CustomerReply:
     ended_by: str | None  # customer_hung_up | customer_satisfied | agent_closed
     generator_error: str | None = None
     cut: str | None = None  # why the generator cut the reply short (too long), for the journal
+    abusive: bool = False  # the simulation's own tag: an insulting line (persona habits.abusive_in)
 
 
 class ReplyStream:
@@ -66,6 +68,9 @@ class ReplyStream:
     def __init__(self, customer: "Customer", ctx: ReplyContext | None, situation: str,
                  update: MoodUpdate | None, detections: tuple[Detection, ...], ended_by: str | None):
         self.situation, self.update, self.detections, self.ended_by = situation, update, detections, ended_by
+        # The simulation knows when its caller is abusive: a pressing line in a band the persona insults in.
+        band = ctx.band if ctx is not None else customer.engine.band
+        self.abusive = situation not in CIVIL and band in customer.persona.habits.abusive_in
         self.ends_call = ended_by is not None
         self.text = ""
         self.generator_error: str | None = None
@@ -204,7 +209,7 @@ class Customer:
         for _ in stream:
             pass
         return CustomerReply(stream.text, stream.situation, stream.update, stream.detections,
-                             stream.ends_call, stream.ended_by, stream.generator_error, stream.cut)
+                             stream.ends_call, stream.ended_by, stream.generator_error, stream.cut, stream.abusive)
 
     def idle_reply(self) -> ReplyStream:
         """The customer checks whether the agent is still there (the agent said nothing)."""

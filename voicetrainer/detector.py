@@ -127,7 +127,7 @@ class Featurizer:
 class ModelHit:
     behaviour: str
     confidence: float  # the head's probability on its best unit
-    unit: str  # the sentence (or whole turn) it was found in
+    unit: str  # the sentence that says it most (the evidence a report quotes)
     detected: bool  # confidence reached the head's threshold
 
 
@@ -144,9 +144,11 @@ class BehaviourModel:
             return {}
         pieces, rows = self.featurizer.rows(text, previous)
         probs = self.heads.probabilities(rows)
-        best = probs.argmax(axis=0)
+        top = probs.max(axis=0)
+        # The quote is the sentence that says it most, not the whole turn (the last piece).
+        said_in = probs[:-1].argmax(axis=0) if len(pieces) > 1 else np.zeros(len(top), dtype=int)
         return {
-            b: ModelHit(b, float(probs[best[i], i]), pieces[best[i]], bool(probs[best[i], i] >= self.heads.thresholds[i]))
+            b: ModelHit(b, float(top[i]), pieces[said_in[i]], bool(top[i] >= self.heads.thresholds[i]))
             for i, b in enumerate(self.heads.behaviours)
         }
 

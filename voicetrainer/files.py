@@ -11,7 +11,7 @@ import numpy as np
 from .audio import Audio, audio_length_s, concatenate, read_audio, speech_end_s, write_wav
 from .errors import AudioFileError
 from .interfaces import Playback
-from .live.endpoint import hold_ms
+from .live.endpoint import EndOfTurnRule, FixedRule, TurnEnd
 
 if TYPE_CHECKING:
     from .incremental_stt import IncrementalTranscriber
@@ -61,20 +61,22 @@ class PacedFileSource(FileSource):
 
     Each file's speech is fed to `stt` (an IncrementalTranscriber) in small blocks at speaking
     speed, then silence, block by block, until the pause is as long as the live headset would
-    wait: `end_silence_ms`, shortened or lengthened by what has been decoded so far
-    (live.endpoint.hold_ms, the rule the headset uses). The recording's own trailing silence
-    is dropped.
+    wait: `rule` (live.endpoint: FixedRule(`end_silence_ms`) unless given, SmartRule for the
+    end-of-turn model) judged on what has been decoded so far, as the headset judges it.
+    The recording's own trailing silence is dropped. Each turn's decision and its reasons
+    go to `notes` (the call journals them).
     """
 
     paced = True
 
     def __init__(self, directory: str | Path, stt: "IncrementalTranscriber | None" = None,
-                 end_silence_ms: float = 600.0, block_s: float = 0.02,
+                 end_silence_ms: float = 600.0, block_s: float = 0.02, rule: EndOfTurnRule | None = None,
                  on_warning: Callable[[str], None] | None = None):
         super().__init__(directory, on_warning)
         self.stt, self.end_silence_ms, self.block_s = stt, end_silence_ms, block_s
+        self.turn_end = TurnEnd(rule or FixedRule(end_silence_ms)).warm_up()
         self.last_endpoint_ms: float | None = None
-        self.last_speech_end_at: float | None = None
+        self.last_speech_end_at: float | None = None  # self.notes (FileSource) also gets each turn's end_of_turn
 
     def next_turn(self) -> Audio | None:
         recorded = super().next_turn()
@@ -93,15 +95,21 @@ class PacedFileSource(FileSource):
 
         for i in range(0, len(speech), block):
             spoken(speech[i:i + block], i)
-        silence = 0
-        while silence < self._hold_ms() / 1000 * rate:
+        silence, judge = 0, self.turn_end
+        judge.start_turn()
+
+        def heard() -> np.ndarray:  # the turn's audio with the pause so far (16 kHz, as the model wants)
+            return Audio(np.concatenate([speech, np.zeros(silence, np.float32)]), rate).resampled(16_000).samples
+
+        while True:  # the rule is asked every block, as the headset asks it every VAD window
+            text = self.stt.decoded_text() if self.stt is not None else None
+            if silence >= judge.hold(1000 * silence / rate, text, heard) / 1000 * rate:
+                break
             spoken(np.zeros(block, np.float32), len(speech) + silence)
             silence += block
         self.last_endpoint_ms = 1000 * silence / rate
+        self.notes.append(judge.decision(self.last_endpoint_ms))
         return Audio(np.concatenate([speech, np.zeros(silence, np.float32)]), rate)
-
-    def _hold_ms(self) -> float:
-        return hold_ms(self.stt.decoded_text() if self.stt is not None else None, self.end_silence_ms)
 
 
 class FileSink:

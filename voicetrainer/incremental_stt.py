@@ -13,7 +13,10 @@ already when it ends. The source feeds audio as it is captured, and a background
   as well as a one-shot one.
 
 At the end of the turn, `transcribe(audio)` uses what is decoded and decodes only what
-was spoken after it. Meanwhile `decoded_text()` tells the source what the agent has said
+was spoken after it. A pause-time decode that has gone stale (the agent spoke again, or the
+turn ended) is cancelled at its next step (stt.WhisperTranscriber asks `cancelled` before
+each native call): Whisper has one worker, and the final decode would otherwise queue
+behind it. Meanwhile `decoded_text()` tells the source what the agent has said
 when all of it is decoded: its end-of-turn rule waits less after a finished sentence.
 
     stt = IncrementalTranscriber(WhisperTranscriber())
@@ -23,6 +26,7 @@ when all of it is decoded: its end-of-turn rule waits less after a finished sent
 
 from __future__ import annotations
 
+import inspect
 import threading
 from dataclasses import dataclass
 
@@ -30,6 +34,7 @@ import numpy as np
 
 from .audio import FRAME_S, Audio, quiet_frames
 from .interfaces import Transcriber, Transcript, Word
+from .stt import DecodeCancelled
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,10 @@ class IncrementalTranscriber:
 
     # pause_s: 0.12 s starts the decode 80 ms sooner than 0.2 s did; on the fixtures and the
     # shared speech the transcripts differ by a word either way (README, Performance).
-    def __init__(self, transcriber: Transcriber, pause_s: float = 0.12, piece_s: float = 12.0):
+    def __init__(self, transcriber: Transcriber, pause_s: float = 0.12, piece_s: float = 12.0,
+                 cancel_stale: bool = True):
         self.inner = transcriber
+        self.cancel_stale = cancel_stale  # False: stale decodes run to their end (the benchmark's "before")
         self.model_name = transcriber.model_name
         self.pause_s, self.piece_s = pause_s, piece_s
         self.last_tail_s = 0.0  # audio the last transcribe() still had to decode (0: none)
@@ -60,6 +67,7 @@ class IncrementalTranscriber:
         self._busy: tuple[int, int] | None = None  # (start, end) being decoded
         self._turn = 0  # bumped on reset: a decode of an older turn is dropped
         self._worker: threading.Thread | None = None
+        self.cancelled = 0  # pause-time decodes stopped because they had gone stale (the benchmark counts them)
 
     # ------------------------------------------------------------------ feeding
     def feed(self, chunk: Audio) -> None:
@@ -165,7 +173,21 @@ class IncrementalTranscriber:
                     return self._covered, self._covered + (i + need // 2) * frame, True
         return None
 
+    def _stale(self, turn: int, end: int, keep: bool) -> bool:
+        """Is a running decode no longer wanted? Its turn is over (the final decode has
+        started, or the turn was dropped), or, for a pause-time decode, the agent has spoken
+        again since its end: it cannot be the turn's transcript any more, and it would hold
+        Whisper's only worker while the next pause's or the final decode waits."""
+        with self._cond:
+            if turn != self._turn:
+                return True
+            if keep:
+                return False  # a kept piece of a long turn stays useful
+            # judged on the undecoded part only, as _next_job_locked judges it: bounded work
+            return self._covered + _speech_end(self._samples_locked()[self._covered:], self._rate) > end
+
     def _work(self) -> None:
+        cancellable = self.cancel_stale and _takes_cancel(self.inner)
         while True:
             with self._cond:
                 while (job := self._next_job_locked()) is None:
@@ -174,7 +196,13 @@ class IncrementalTranscriber:
                 piece, turn = Audio(self._samples_locked()[start:end], self._rate), self._turn
                 self._busy = (start, end)
             try:
-                transcript = self.inner.transcribe(piece)
+                if cancellable:
+                    transcript = self.inner.transcribe(piece, cancelled=lambda: self._stale(turn, end, keep))
+                else:
+                    transcript = self.inner.transcribe(piece)
+            except DecodeCancelled:
+                transcript = None
+                self.cancelled += 1
             except Exception:  # noqa: BLE001 - transcribe() decodes this audio again at the end
                 transcript = None
             with self._cond:
@@ -186,6 +214,14 @@ class IncrementalTranscriber:
                         self._speculative = _Decoded(start, end, piece.rate, transcript)
                 self._busy = None
                 self._cond.notify_all()
+
+
+def _takes_cancel(transcriber) -> bool:
+    """Does transcriber.transcribe() accept `cancelled` (stt.WhisperTranscriber does)?"""
+    try:
+        return "cancelled" in inspect.signature(transcriber.transcribe).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _speech_end(samples: np.ndarray, rate: int) -> int:

@@ -178,6 +178,11 @@ class Habits(_Strict):
         description="Re-asks the main demand (a line from lines.demand) every N-th reply while "
         "pressing the problem, until the agent gives what needs_resolution asks for (0: never).",
     )
+    abusive_in: list[Band] = Field(
+        default_factory=list,
+        description="Mood bands in which this caller insults the agent: the lines written for those bands are "
+        "abuse, and the call records each one said as abusive (the boundaries criterion then applies).",
+    )
 
 
 Lines = dict[Situation, dict[Band, list[str]]]

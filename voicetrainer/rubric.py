@@ -75,8 +75,11 @@ class AppliesWhen(_Strict):
     always: bool = False
     agent_behaviours: list[BehaviourId] = Field(default_factory=list)
     customer_situations: list[str] = Field(default_factory=list)
+    customer_abusive: bool = Field(False, description="Applies when the call recorded a customer line as abusive "
+                                                      "(the persona's habits.abusive_in).")
     customer_phrases: list[str] = Field(default_factory=list,
-                                        description="Regular expressions matched on whole words of the caller's lines.")
+                                        description="Regular expressions matched on whole words of the caller's lines "
+                                                    "(for calls recorded before lines were tagged, and LLM lines).")
     not_applicable: str = Field("", description="Why the criterion did not apply, shown in the report.")
 
     @field_validator("customer_situations")
@@ -99,7 +102,8 @@ class AppliesWhen(_Strict):
 
     @model_validator(mode="after")
     def _some_condition(self) -> "AppliesWhen":
-        if not (self.always or self.agent_behaviours or self.customer_situations or self.customer_phrases):
+        if not (self.always or self.agent_behaviours or self.customer_situations or self.customer_phrases
+                or self.customer_abusive):
             raise ValueError("say when the criterion applies: always: true, or agent_behaviours, "
                              "customer_situations or customer_phrases")
         return self

@@ -54,7 +54,8 @@ def make_synthesizer(settings: Settings):
 
 def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> LLMError | None:
     """Run each model once before the call, so the first turn is as fast as the rest
-    (first-call costs: Whisper's kernels and buffers, the TTS voice, the LLM connection).
+    (first-call costs: Whisper's kernels and buffers, the TTS voice, the behaviour detector's
+    encoder, the LLM connection).
 
     Returns the LLM server's failure to answer, if it did not: the call can still go on
     (every reply falls back to an authored line), but the agent should know before it starts.
@@ -64,7 +65,10 @@ def warm_up(transcriber, synthesizer, customer: Customer, persona: Persona) -> L
     # Whisper hears the voice's own words: noise or silence would send it looping on
     # invented text for seconds.
     hello = synthesizer.synthesize("Hello, thank you for calling.", style_for(persona.voice, persona.mood.start))
-    transcriber.transcribe(hello)
+    heard = transcriber.transcribe(hello)
+    from .behaviours import detect
+
+    detect(heard.text or "Hello, thank you for calling.")  # loads the sentence encoder and the heads
     return warm_up_caller(customer)
 
 

@@ -90,7 +90,7 @@ class TextCall:
                                message="the LLM caller failed; a scripted line was used instead")
         if reply.cut:  # the LLM's reply was longer than allowed: what was kept is whole sentences
             self.recorder.note("reply_cut", turn=len(self.turns), message=reply.cut)
-        self._customer_line(reply.text, reply.situation)
+        self._customer_line(reply.text, reply.situation, abusive=reply.abusive)
         moved = ", ".join(f"{b} {d:+g}" for b, d in update.moved_by) or "nothing moved it"
         console.print(Text("          mood ") + mood_bar(update.after) + Text(f"  {update.band}", style="bold")
                       + Text(f"   {moved}", style="dim"))
@@ -123,11 +123,12 @@ class TextCall:
         return False
 
     # -- output and journal ----------------------------------------------------------
-    def _customer_line(self, text: str, situation: str, note: str = "") -> None:
+    def _customer_line(self, text: str, situation: str, note: str = "", abusive: bool = False) -> None:
         label = Text("Customer  ", style="bold magenta")
         aside = Text(f"({note}) ", style="dim") if note else Text()
         console.print(label + aside + Text(text) + Text(f"   [{situation}]", style="dim"))
-        self._record("customer", text, mood=self.customer.mood, situation=situation, behaviours=[])
+        self._record("customer", text, mood=self.customer.mood, situation=situation, behaviours=[],
+                     **({"abusive": True} if abusive else {}))
 
     def _record(self, speaker: str, text: str, **fields) -> None:
         start = self.clock

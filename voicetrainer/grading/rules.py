@@ -36,6 +36,8 @@ def applies(criterion: Criterion, turns: list[dict], evidence: list[Evidence]) -
     customer = [t for t in turns if t["speaker"] == "customer"]
     if any(t.get("situation") in rule.customer_situations for t in customer):
         return True
+    if rule.customer_abusive and any(t.get("abusive") for t in customer):
+        return True
     patterns = [re.compile(rf"(?<![\w']){p}(?![\w'])", re.IGNORECASE) for p in rule.customer_phrases]
     return any(p.search(t.get("text") or "") for p in patterns for t in customer)
 

@@ -52,7 +52,9 @@ def print_scorecard(grade: dict, console: Console, report: str | None = None) ->
         elif c.get("better_phrasing"):
             note = Text(c["better_phrasing"], style="yellow")
         else:
-            cited = next((e for e in c["evidence"] if e.get("effect") != "against"), None)
+            # the surest example: grade.json gives a confidence only when the detector was unsure
+            cited = max((e for e in c["evidence"] if e.get("effect") != "against"),
+                        key=lambda e: e.get("confidence", 1.0), default=None)
             note = Text(f"turn {cited['turn']}: “{cited['quote']}”", style="dim") if cited else Text("")
         table.add_row(c["name"], score_dots(c["score"]), note)
     console.print(table)

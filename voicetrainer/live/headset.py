@@ -20,7 +20,7 @@ from ..incremental_stt import IncrementalTranscriber
 from ..interfaces import Playback
 from .controls import Controls
 from .devices import sounddevice
-from .endpoint import WINDOW_MS, TurnDetector, hold_ms
+from .endpoint import WINDOW_MS, FixedRule, SmartRule, TurnDetector, TurnEnd
 from .player import Player
 from .vad import WINDOW, SileroVAD
 
@@ -36,6 +36,7 @@ class HeadsetOptions:
     input_device: int | None = None
     output_device: int | None = None
     end_silence_ms: float = 600.0  # base end-of-turn silence; see endpoint.hold_ms
+    smart_turn: bool = False  # end turns by the end-of-turn model (endpoint.SmartRule), else the fixed rule
     idle_after_s: float = 6.0  # the persona's mood.idle_after_s
     talks_over: bool = False  # the persona's mood.talks_over
     push_to_talk: bool = False
@@ -53,6 +54,8 @@ class Headset:
         self.record_dir = record_dir  # customer_NN.wav of what was actually played goes here
         self.controls = controls or Controls()
         self.detector = TurnDetector(base_hold_ms=options.end_silence_ms)
+        rule = SmartRule(options.end_silence_ms) if options.smart_turn else FixedRule(options.end_silence_ms)
+        self.turn_end = TurnEnd(rule).warm_up()  # sets detector.hold in each pause; its reasons go to the journal
         self.vad = SileroVAD()
         self.playing = threading.Event()  # set while a reply is heard (tests and the view watch it)
         self.listening = threading.Event()  # set while waiting for the agent's turn
@@ -195,6 +198,7 @@ class Headset:
                 continue
             if ended:
                 waited_ms = det.silence_ms
+                self.notes.append(self.turn_end.decision(waited_ms))
                 return self._turn(det.take(), endpoint_ms=waited_ms)
         return None  # not reached: _windows only ends by raising
 
@@ -251,11 +255,15 @@ class Headset:
     def _hear(self, window: np.ndarray, probability: float) -> bool:
         """One microphone window to the turn detector, and the turn's audio to the transcriber
         as it is heard; True when the turn has just ended."""
-        det, stt = self.detector, self.stt
-        if stt is not None and det.in_speech and det.silence_ms > 0:  # pausing: has it been decoded?
-            det.hold = hold_ms(stt.decoded_text(), det.base_hold_ms)
-        was_speech = det.in_speech
+        det, stt, judge = self.detector, self.stt, self.turn_end
+        if det.in_speech and det.silence_ms > 0:  # pausing: how long may this pause last?
+            det.hold = judge.hold(det.silence_ms, stt.decoded_text() if stt is not None else None, det.heard)
+        was_speech, paused_ms = det.in_speech, det.silence_ms
         ended = det.push(window, probability)
+        if det.in_speech and det.silence_ms == 0 and paused_ms > 0:  # speaking again: that pause was not the end
+            judge.speech(paused_ms)
+        if det.in_speech and not was_speech:
+            judge.start_turn()
         if stt is not None:
             if det.in_speech and not was_speech:  # speech began: the turn so far is pre-roll + onset
                 stt.reset()

@@ -34,7 +34,8 @@ def hold_live_call(persona: Persona, options: HeadsetOptions, transcriber: Trans
             return run_call(
                 persona, headset, headset, stt, synthesizer, customer, out,
                 RealClock(), CallOptions(agent_gap_s=0.0, mode="live", max_duration_s=options.max_duration_s),
-                meta={"end_silence_ms": options.end_silence_ms, "push_to_talk": options.push_to_talk, **(meta or {})},
+                meta={"end_silence_ms": options.end_silence_ms, "end_of_turn": "smart" if options.smart_turn else "fixed",
+                      "push_to_talk": options.push_to_talk, **(meta or {})},
                 on_turn=on_turn,
             )
         except AudioDeviceError as exc:

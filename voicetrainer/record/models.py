@@ -131,6 +131,10 @@ class Session(_Record):
     seed: int | None = None
     agent_audio: str | None = None
     end_silence_ms: int | None = None
+    end_of_turn: Literal["fixed", "smart"] | None = Field(
+        None, description="How the agent's turns were ended (live and --realtime): fixed, --end-silence; "
+                          "smart, the end-of-turn model (--turn-end smart). Each turn's decision is an "
+                          "end_of_turn note.")
     push_to_talk: bool | None = None
     exam: bool | None = None
     scenario: str | None = None

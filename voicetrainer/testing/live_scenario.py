@@ -34,6 +34,7 @@ class ScenarioResult:
 
 def run_live_scenario(pulse: VirtualAudio, turns: list[Path], persona: Persona, transcriber: Transcriber,
                       synthesizer: Synthesizer, customer, out: Path, end_silence_ms: float = 900.0,
+                      smart_turn: bool = False,
                       barge_in_after_s: float = 0.8) -> ScenarioResult:
     """turns: four recorded agent turns (the third is spoken over the customer's reply)."""
     assert len(turns) >= 4, "the scenario speaks four agent turns"
@@ -93,7 +94,7 @@ def run_live_scenario(pulse: VirtualAudio, turns: list[Path], persona: Persona, 
     driver = threading.Thread(target=drive, name="scenario", daemon=True)
     driver.start()
     try:
-        options = HeadsetOptions(end_silence_ms=end_silence_ms, idle_after_s=persona.mood.idle_after_s,
+        options = HeadsetOptions(end_silence_ms=end_silence_ms, smart_turn=smart_turn, idle_after_s=persona.mood.idle_after_s,
                                  talks_over=persona.mood.talks_over, max_duration_s=240)
         session = hold_live_call(persona, options, transcriber, synthesizer, customer, out, controls,
                                  on_open=on_open, meta={"scenario": "pulseaudio"})
