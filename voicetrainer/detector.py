@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -94,6 +95,7 @@ class Featurizer:
         self.encoder = encoder
         self.rule_ids = rule_ids
         self._caller_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def rows(self, text: str, previous: str) -> tuple[list[str], np.ndarray]:
         from .behaviours import _overlap, detect_rules
@@ -112,15 +114,17 @@ class Featurizer:
         return pieces, np.vstack(rows).astype(np.float32)
 
     def _caller_vectors(self, sentences: list[str]) -> np.ndarray:
-        # The caller's sentences recur turn after turn: encode each once per call.
-        cache = self._caller_cache
-        missing = list(dict.fromkeys(s for s in sentences if s not in cache))
-        vectors = dict(zip(missing, self.encoder.encode(missing)))
-        rows = np.vstack([vectors[s] if s in vectors else cache[s] for s in sentences])
-        cache.update(vectors)
-        while len(cache) > 256:
-            cache.popitem(last=False)
-        return rows
+        # The caller's sentences recur turn after turn: encode each once. One model serves
+        # every call in a process (the web app holds several), hence the lock.
+        with self._lock:
+            cache = self._caller_cache
+            missing = list(dict.fromkeys(s for s in sentences if s not in cache))
+            vectors = dict(zip(missing, self.encoder.encode(missing)))
+            rows = np.vstack([vectors[s] if s in vectors else cache[s] for s in sentences])
+            cache.update(vectors)
+            while len(cache) > 256:
+                cache.popitem(last=False)
+            return rows
 
 
 @dataclass(frozen=True)
