@@ -51,7 +51,11 @@ def server(tmp_path_factory, transcriber, synthesizer):
 
     sessions = tmp_path_factory.mktemp("serve") / "sessions"
     parts = ServeParts(Settings(), sessions, ROOT / "personas", None, resolve_rubric(None), token=TOKEN,
-                       caller="scripted", transcriber=transcriber, synthesizer=synthesizer)
+                       caller="scripted", transcriber=transcriber, synthesizer=synthesizer,
+                       # The page's pipeline is under test, not the end-of-turn rule: a longer
+                       # silence keeps a sentence gap (0.25 s in the recordings) from being taken
+                       # for the end of a turn when a loaded machine delivers the mic in bursts.
+                       end_silence_ms=1200.0)
     sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(create_app(parts), log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -34,7 +34,6 @@ from .parts import ServeParts, agent_folder_name
 from .phone import BrowserPhone
 
 log = logging.getLogger("voicetrainer.serve")
-END_SILENCE_MS = 600.0  # the headset's default (cli_live.EndSilence)
 
 
 def _turn_message(turn: dict) -> dict:
@@ -64,7 +63,7 @@ async def call_socket(ws: WebSocket) -> None:
 
     controls = Controls()
     stt = IncrementalTranscriber(parts.transcriber)
-    options = HeadsetOptions(end_silence_ms=END_SILENCE_MS, idle_after_s=persona.mood.idle_after_s,
+    options = HeadsetOptions(end_silence_ms=parts.end_silence_ms, idle_after_s=persona.mood.idle_after_s,
                              talks_over=persona.mood.talks_over)
     phone = BrowserPhone(options, send_audio=send, send_event=send, controls=controls, stt=stt, record_dir=out)
     report_url = f"/sessions/{quote(agent)}/{quote(out.name)}/report.html"
@@ -76,7 +75,7 @@ async def call_socket(ws: WebSocket) -> None:
             with phone:
                 session = run_call(persona, phone, phone, stt, parts.synthesizer, customer, out, RealClock(),
                                    CallOptions(agent_gap_s=0.0, mode="browser"),  # the agent is the folder's name
-                                   meta={"end_silence_ms": END_SILENCE_MS,
+                                   meta={"end_silence_ms": parts.end_silence_ms,
                                          "rubric": {"name": parts.rubric.name, "version": parts.rubric.version}},
                                    on_turn=lambda turn: send(_turn_message(turn)))
             send({"type": "ended", "ended_by": session["ended_by"],

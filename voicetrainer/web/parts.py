@@ -39,6 +39,7 @@ class ServeParts:
     transcriber: object = None  # WhisperTranscriber, loaded once
     synthesizer: object = None
     judge: object = None
+    end_silence_ms: float = 600.0  # the headset's end-of-turn silence (cli_live.EndSilence)
     _personas: list[Persona] | None = field(default=None, repr=False)
 
     def personas(self) -> list[Persona]:
